@@ -1,0 +1,55 @@
+# Two commands do all set-up on a fresh machine: `make run` and `make test`.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8501
+EVAL ?= ../shared/eval/dev.jsonl
+
+.PHONY: run test install index lint eval bench browser clean
+
+## Serve the app on 127.0.0.1 (creates the venv and builds or updates the index first).
+run: index
+	$(BIN)/streamlit run app.py --server.headless true --server.address $(HOST) --server.port $(PORT)
+
+## Lint, then run every test (the real model, FAISS, Streamlit and a headless Chromium).
+test: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python -m pytest
+
+## Create .venv and install the pinned requirements (again only when they change).
+install: $(INSTALLED)
+
+$(INSTALLED): requirements.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	touch $(INSTALLED)
+
+## Build the index, or update it incrementally.
+index: install
+	$(BIN)/python -m ingest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+## The maintainer's check after re-indexing: answer quality on a labelled file.
+eval: index
+	$(BIN)/python -m ask.evaluate $(EVAL)
+
+## Speed and memory figures (prints tables; see bench/README section in README.md).
+bench: index
+	$(BIN)/python -m bench.ingest
+	$(BIN)/python -m bench.ask
+	$(BIN)/python -m bench.scale
+
+## Debian's Chromium for the browser tests (root, as on CI).
+browser:
+	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache tests/artifacts

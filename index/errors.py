@@ -1,0 +1,59 @@
+"""The project's errors, in one small tree.
+
+Every error the project raises on purpose is a ``ChatbotError``. The library
+raises; the edges (the CLIs, the Streamlit pages) catch ``ChatbotError`` and show
+its message, one calm sentence that names the problem, never a traceback.
+
+    ChatbotError
+    ├── CorpusError                a page or the corpus manifest cannot be ingested
+    ├── IndexUnavailableError      the on-disk index cannot be used
+    │   ├── IndexMissingError      no index has been built yet
+    │   └── IndexCorruptError      files are missing, unreadable or inconsistent
+    ├── ModelError                 the embedding model cannot be loaded or run
+    ├── BuildInProgressError       another build holds the index lock
+    ├── RefreshError               a page could not be fetched or extracted
+    └── QuestionError              a question cannot be answered as given (empty, too long...)
+
+Errors from other libraries (FAISS, the model, file I/O) are turned into these
+at a single boundary each, with the original kept as ``__cause__``.
+"""
+
+from __future__ import annotations
+
+REBUILD_HINT = "Build it with: python -m ingest"
+
+
+class ChatbotError(Exception):
+    """Base of every error the project raises on purpose."""
+
+
+class CorpusError(ChatbotError):
+    """A page or the corpus manifest cannot be ingested; the message names the file."""
+
+
+class IndexUnavailableError(ChatbotError):
+    """The on-disk index cannot be used."""
+
+
+class IndexMissingError(IndexUnavailableError):
+    """No index has been built yet at the configured path."""
+
+
+class IndexCorruptError(IndexUnavailableError):
+    """The index's files are missing, unreadable or inconsistent."""
+
+
+class ModelError(ChatbotError):
+    """The embedding model cannot be loaded or run."""
+
+
+class BuildInProgressError(ChatbotError):
+    """Another build holds the index lock."""
+
+
+class RefreshError(ChatbotError):
+    """A page could not be fetched from its address or its text extracted."""
+
+
+class QuestionError(ChatbotError):
+    """A question cannot be answered as given."""
