@@ -6,6 +6,7 @@
 
 from index.embedding import DIMENSION, MODEL_NAME, Embedder, load_embedder
 from index.errors import (
+    AuditError,
     BuildInProgressError,
     ChatbotError,
     CorpusError,
@@ -37,6 +38,7 @@ __all__ = [
     "DIMENSION",
     "MODEL_NAME",
     "REPO_ROOT",
+    "AuditError",
     "Block",
     "BuildInProgressError",
     "ChatbotError",

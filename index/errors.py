@@ -12,7 +12,8 @@ its message, one calm sentence that names the problem, never a traceback.
     ├── ModelError                 the embedding model cannot be loaded or run
     ├── BuildInProgressError       another build holds the index lock
     ├── RefreshError               a page could not be fetched or extracted
-    └── QuestionError              a question cannot be answered as given (empty, too long...)
+    ├── QuestionError              a question cannot be answered as given (empty, too long...)
+    └── AuditError                 the audit database cannot be opened, read or written
 
 Errors from other libraries (FAISS, the model, file I/O) are turned into these
 at a single boundary each, with the original kept as ``__cause__``.
@@ -57,3 +58,7 @@ class RefreshError(ChatbotError):
 
 class QuestionError(ChatbotError):
     """A question cannot be answered as given."""
+
+
+class AuditError(ChatbotError):
+    """The audit database cannot be opened, read or written; the message names the file."""

@@ -1,0 +1,303 @@
+"""Build the index from the corpus, incrementally: only new or changed pages are embedded.
+
+A build reads and checks the whole corpus first (a bad page stops it before
+anything is written), compares each page's text hash with the served version,
+reuses the passages and vectors of unchanged pages, embeds the rest, and writes
+a complete new version that replaces the old one in one atomic step.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import numpy as np
+
+import index as idx
+from ingest.corpus import SourcePage, read_corpus
+from ingest.segment import segment
+from ingest.split import split_passages, splitter_settings
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class BuildReport:
+    """What a build changed. ``version`` is None when the index was already up to date."""
+
+    version: str | None
+    previous_version: str | None
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    details_changed: list[str] = field(default_factory=list)  # title, publisher, address or seed only
+    removed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    passage_counts: dict[str, int] = field(default_factory=dict)
+    removed_passages: int = 0
+    passages_embedded: int = 0
+    sentences_embedded: int = 0
+    total_passages: int = 0
+    full: bool = False
+    warnings: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    embed_seconds: float = 0.0
+    model_load_seconds: float = 0.0
+
+    @property
+    def up_to_date(self) -> bool:
+        return self.version is None
+
+    def summary(self) -> str:
+        """The change report printed by ``python -m ingest`` and shown on the maintainer page."""
+        lines = [f"Warning: {warning}" for warning in self.warnings]
+        if self.up_to_date:
+            lines.append(
+                f"Index is up to date (version {self.previous_version}, {len(self.unchanged)} pages, "
+                f"{self.total_passages} passages)."
+            )
+            return "\n".join(lines)
+
+        def pages(ids: list[str]) -> str:
+            return ", ".join(f"{doc_id} ({self.passage_counts.get(doc_id, 0)} passages)" for doc_id in ids) or "none"
+
+        kind = "Full rebuild" if self.full else "Incremental update"
+        lines += [
+            f"{kind}: index version {self.version} (was {self.previous_version or 'none'}).",
+            f"  added:     {pages(self.added)}",
+            f"  changed:   {pages(self.changed)}",
+        ]
+        if self.details_changed:
+            lines.append(f"  details:   {', '.join(self.details_changed)} (title, publisher or address only)")
+        lines += [
+            f"  removed:   {', '.join(self.removed) or 'none'}"
+            + (f" ({self.removed_passages} passages dropped)" if self.removed else ""),
+            f"  unchanged: {len(self.unchanged)} page(s)",
+            f"Embedded {self.passages_embedded} passages and {self.sentences_embedded} sentences in "
+            f"{self.embed_seconds:.1f} s; {self.total_passages} passages in all; took {self.seconds:.1f} s.",
+        ]
+        return "\n".join(lines)
+
+
+@dataclass
+class _PageParts:
+    """One page's share of a version, before ids are numbered across pages."""
+
+    record: idx.PageRecord
+    text: str
+    passages: list[tuple[int, int]]
+    passage_vectors: np.ndarray
+    sentences: list[tuple[int, int, int]]  # start, end, block number within the page
+    sentence_vectors: np.ndarray
+    blocks: list[tuple[int, int, str]]
+
+
+def build(settings: idx.Settings | None = None, *, full: bool = False, progress: Progress | None = None) -> BuildReport:
+    """Bring the index at ``settings.index_dir`` up to date with ``settings.corpus_dir``.
+
+    Args:
+        settings: where the corpus and index live (default: from the environment).
+        full: re-split and re-embed every page instead of reusing unchanged ones.
+        progress: called with a short line of text at each step.
+
+    Returns:
+        A ``BuildReport`` of what changed.
+
+    Raises:
+        CorpusError: a page or the manifest is bad; nothing was written.
+        BuildInProgressError: another build is running.
+    """
+    started = time.perf_counter()
+    settings = settings or idx.settings_from_env()
+    say = progress or (lambda message: None)
+    say(f"Reading pages from {settings.corpus_dir}")
+    corpus = read_corpus(settings.corpus_dir)
+    with idx.build_lock(settings.index_dir):
+        report = _build_locked(settings, corpus.pages, full=full, say=say)
+    report.warnings[:0] = list(corpus.warnings)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _build_locked(settings: idx.Settings, pages: tuple[SourcePage, ...], *, full: bool, say: Progress) -> BuildReport:
+    previous, reason = _previous_manifest(settings, full)
+    report = BuildReport(version=None, previous_version=previous.version if previous else None)
+    if reason:
+        report.warnings.append(reason)
+    old_pages = {page.doc_id: page for page in previous.pages} if previous else {}
+    for page in pages:
+        old = old_pages.get(page.doc_id)
+        if old is None:
+            report.added.append(page.doc_id)
+        elif old.text_sha256 != page.text_sha256:
+            report.changed.append(page.doc_id)
+        else:
+            report.unchanged.append(page.doc_id)
+            if (old.title, old.publisher, old.url, old.seed, old.sha256, old.path) != (
+                page.title,
+                page.publisher,
+                page.url,
+                page.seed,
+                page.sha256,
+                page.path,
+            ):
+                report.details_changed.append(page.doc_id)
+    current_ids = {page.doc_id for page in pages}
+    report.removed = sorted(doc_id for doc_id in old_pages if doc_id not in current_ids)
+    report.removed_passages = sum(old_pages[doc_id].passage_count for doc_id in report.removed)
+    report.full = previous is None
+    wanted_kind = settings.faiss_index
+    kind_changed = bool(previous and wanted_kind and previous.faiss_index.get("kind") != wanted_kind)
+
+    if previous and not (report.added or report.changed or report.removed or report.details_changed or kind_changed):
+        report.total_passages = previous.passage_count
+        report.passage_counts = {page.doc_id: page.passage_count for page in previous.pages}
+        say("Index is up to date")
+        return report
+
+    reusable = _load_previous(settings, previous, report) if previous else None
+    if reusable is None and previous is not None:
+        report.full = True
+        report.added += report.changed + report.unchanged
+        report.changed, report.unchanged, report.details_changed = [], [], []
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    parts: list[_PageParts] = []
+    to_embed: list[tuple[SourcePage, list, list, list]] = []
+    for page in pages:
+        if reusable is not None and page.doc_id in report.unchanged:
+            parts.append(_reuse(reusable, page))
+            continue
+        say(f"Splitting {page.path}")
+        passages = split_passages(page.text)
+        blocks, units = segment(page.text)
+        to_embed.append((page, passages, blocks, units))
+
+    if to_embed:
+        say("Loading the embedding model")
+        model_started = time.perf_counter()
+        embedder = idx.load_embedder()
+        report.model_load_seconds = time.perf_counter() - model_started
+        embed_started = time.perf_counter()
+        for page, passages, blocks, units in to_embed:
+            say(f"Embedding {page.path}: {len(passages)} passages, {len(units)} sentences")
+            passage_vectors = embedder.embed([p.text for p in passages])
+            sentence_vectors = embedder.embed([page.text[u.start : u.end] for u in units])
+            report.passages_embedded += len(passages)
+            report.sentences_embedded += len(units)
+            record = _record(page, len(passages), len(units), changed_at=now)
+            parts.append(
+                _PageParts(
+                    record=record,
+                    text=page.text,
+                    passages=[(p.start, p.end) for p in passages],
+                    passage_vectors=passage_vectors,
+                    sentences=[(u.start, u.end, u.block) for u in units],
+                    sentence_vectors=sentence_vectors,
+                    blocks=[(b.start, b.end, b.kind) for b in blocks],
+                )
+            )
+        report.embed_seconds = time.perf_counter() - embed_started
+
+    parts.sort(key=lambda part: part.record.doc_id)
+    content = _assemble(parts)
+    say("Writing the new index version")
+    manifest = idx.write_version(
+        settings.index_dir,
+        content,
+        model=idx.MODEL_NAME,
+        dimension=idx.DIMENSION,
+        splitter=splitter_settings(),
+        faiss_kind=wanted_kind,
+        keep_versions=settings.keep_versions,
+    )
+    report.version = manifest.version
+    report.total_passages = manifest.passage_count
+    report.passage_counts = {page.doc_id: page.passage_count for page in manifest.pages}
+    say(f"Now serving index version {manifest.version}")
+    return report
+
+
+def _previous_manifest(settings: idx.Settings, full: bool) -> tuple[idx.Manifest | None, str | None]:
+    """The served manifest if its pages can be reused, with the reason when they cannot."""
+    if full:
+        return None, None
+    try:
+        manifest = idx.read_manifest(settings.index_dir)
+    except idx.IndexMissingError:
+        return None, None
+    except idx.IndexCorruptError as exc:
+        return None, f"the served index could not be read, so every page is rebuilt ({exc})"
+    if manifest.model != idx.MODEL_NAME or manifest.splitter != splitter_settings():
+        return None, "the model or splitter settings changed since the last build, so every page is rebuilt"
+    return manifest, None
+
+
+def _load_previous(settings: idx.Settings, previous: idx.Manifest, report: BuildReport) -> idx.Index | None:
+    try:
+        return idx.load(settings.index_dir, previous.version)
+    except idx.IndexUnavailableError as exc:
+        report.warnings.append(f"the served index could not be reused, so every page is rebuilt ({exc})")
+        return None
+
+
+def _reuse(old: idx.Index, page: SourcePage) -> _PageParts:
+    """An unchanged page's passages, sentences, blocks and vectors, taken from the served version."""
+    passage_rows = [i for i, p in enumerate(old.passages) if p.doc_id == page.doc_id]
+    sentence_rows = [i for i, s in enumerate(old.sentences) if s.doc_id == page.doc_id]
+    old_blocks = [b for b in old.blocks if b.doc_id == page.doc_id]
+    first_block = old_blocks[0].id if old_blocks else 0
+    old_record = old.page(page.doc_id)
+    return _PageParts(
+        record=_record(page, len(passage_rows), len(sentence_rows), changed_at=old_record.changed_at),
+        text=old.texts[page.doc_id],
+        passages=[(old.passages[i].start, old.passages[i].end) for i in passage_rows],
+        passage_vectors=np.asarray(old.passage_vectors[passage_rows]),
+        sentences=[
+            (old.sentences[i].start, old.sentences[i].end, old.sentences[i].block - first_block) for i in sentence_rows
+        ],
+        sentence_vectors=np.asarray(old.sentence_vectors[sentence_rows]),
+        blocks=[(b.start, b.end, b.kind) for b in old_blocks],
+    )
+
+
+def _record(page: SourcePage, passages: int, sentences: int, *, changed_at: str) -> idx.PageRecord:
+    return idx.PageRecord(
+        doc_id=page.doc_id,
+        path=page.path,
+        title=page.title,
+        publisher=page.publisher,
+        url=page.url,
+        seed=page.seed,
+        sha256=page.sha256,
+        text_sha256=page.text_sha256,
+        changed_at=changed_at,
+        passage_count=passages,
+        sentence_count=sentences,
+    )
+
+
+def _assemble(parts: list[_PageParts]) -> idx.VersionContent:
+    """Number passages, sentences and blocks across pages, in page order."""
+    passages: list[idx.Passage] = []
+    sentences: list[idx.Sentence] = []
+    blocks: list[idx.Block] = []
+    for part in parts:
+        doc_id = part.record.doc_id
+        first_block = len(blocks)
+        for start, end, kind in part.blocks:
+            blocks.append(idx.Block(len(blocks), doc_id, start, end, kind))
+        for start, end in part.passages:
+            passages.append(idx.Passage(len(passages), doc_id, start, end, part.text[start:end]))
+        for start, end, block in part.sentences:
+            sentences.append(idx.Sentence(len(sentences), doc_id, start, end, first_block + block))
+    empty = np.zeros((0, idx.DIMENSION), dtype=np.float32)
+    return idx.VersionContent(
+        texts={part.record.doc_id: part.text for part in parts},
+        passages=passages,
+        passage_vectors=np.vstack([p.passage_vectors for p in parts]) if parts else empty,
+        sentences=sentences,
+        sentence_vectors=np.vstack([p.sentence_vectors for p in parts]) if parts else empty,
+        blocks=blocks,
+        pages=[part.record for part in parts],
+    )
