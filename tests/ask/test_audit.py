@@ -1,0 +1,255 @@
+"""The audit trail: what is stored, how reviewers filter it, and that concurrent writers lose nothing."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+import pytest
+
+from ask.audit import SCHEMA_VERSION, AnswerFilter, AuditLog
+from index.errors import AuditError, ChatbotError
+
+
+def quote(doc_id: str = "susan-g-komen", start: int = 10, text: str = "Metastatic breast cancer is stage IV.") -> dict:
+    return {
+        "text": text,
+        "doc_id": doc_id,
+        "path": f"corpus/{doc_id}.txt",
+        "title": f"Title of {doc_id}",
+        "publisher": f"Publisher of {doc_id}",
+        "url": None if doc_id == "breastcancer-org" else f"https://example.org/{doc_id}",
+        "start": start,
+        "end": start + len(text),
+        "score": 0.71,
+    }
+
+
+def answer(question: str = "What is MBC?", status: str = "answered", quotes: list[dict] | None = None) -> dict:
+    if quotes is None:
+        quotes = [quote()] if status == "answered" else []
+    return {
+        "question": question,
+        "status": status,
+        "message": f"message for {question}",
+        "quotes": quotes,
+        "index_version": "20261122T060000000000Z",
+    }
+
+
+@dataclass
+class FakeAnswerObject:
+    """Stands in for ask's Answer only in what record() reads from it: to_dict()."""
+
+    data: dict
+
+    def to_dict(self) -> dict:
+        return self.data
+
+
+@pytest.fixture
+def log(tmp_path) -> AuditLog:
+    return AuditLog(tmp_path / "audit" / "audit.sqlite3")
+
+
+def test_creates_a_wal_database_with_the_schema_version(tmp_path):
+    path = tmp_path / "nested" / "audit.sqlite3"
+    AuditLog(path)
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert tables == {"answers", "quotes", "verdicts", "eval_runs"}
+    # Opening again keeps what is there.
+    AuditLog(path).record(answer(), 0)
+    assert AuditLog(path).count_answers() == 1
+
+
+def test_record_stores_every_field_and_quote_in_order(log):
+    quotes = [quote(start=5, text="First quoted sentence."), quote("penn-medicine", 900, "Second one.")]
+    answer_id = log.record(FakeAnswerObject(answer("Can it be cured?", quotes=quotes)), history_len=4)
+    stored = log.answer(answer_id)
+    assert (stored.question, stored.history_len, stored.status) == ("Can it be cured?", 4, "answered")
+    assert stored.message == "message for Can it be cured?"
+    assert stored.index_version == "20261122T060000000000Z"
+    assert stored.helpful is None and stored.feedback_at is None
+    assert [(q.position, q.doc_id, q.start, q.end, q.text) for q in stored.quotes] == [
+        (0, "susan-g-komen", 5, 5 + len("First quoted sentence."), "First quoted sentence."),
+        (1, "penn-medicine", 900, 911, "Second one."),
+    ]
+    assert stored.quotes[1].url == "https://example.org/penn-medicine"
+    assert stored.quotes[0].score == pytest.approx(0.71)
+    assert all(q.verdict is None for q in stored.quotes)
+    assert datetime.fromisoformat(stored.created_at).tzinfo is not None
+
+
+@pytest.mark.parametrize("status", ["answered", "refused", "urgent"])
+def test_every_status_is_stored(log, status):
+    answer_id = log.record(answer(status=status), 0)
+    assert log.answer(answer_id).status == status
+
+
+def test_feedback_is_stored_and_a_later_click_replaces_it(log):
+    answer_id = log.record(answer(), 0)
+    log.set_feedback(answer_id, helpful=False)
+    assert log.answer(answer_id).helpful is False
+    log.set_feedback(answer_id, helpful=True)
+    stored = log.answer(answer_id)
+    assert stored.helpful is True and stored.feedback_at is not None
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda log: log.record(answer(status="maybe"), 0), "Unknown answer status 'maybe'; choose one of: answered"),
+        (lambda log: log.record({"status": "answered"}, 0), "is missing a field"),
+        (lambda log: log.record("text", 0), "must be an Answer or its to_dict(), not str"),
+        (lambda log: log.set_feedback(999, helpful=True), "No answer 999"),
+        (lambda log: log.answer(999), "No answer 999"),
+        (lambda log: log.add_verdict(999, "correct", comment="", reviewer="ann"), "No quote 999"),
+        (lambda log: log.add_verdict(1, "fine", comment="", reviewer="ann"), "Unknown verdict 'fine'; choose one of"),
+        (lambda log: log.add_verdict(1, "correct", comment="", reviewer=" "), "needs the reviewer's name"),
+        (lambda log: AnswerFilter(status="lost"), "Unknown status filter 'lost'; choose one of: answered"),
+        (lambda log: AnswerFilter(verdict="great"), "Unknown verdict filter 'great'; choose one of: correct"),
+        (lambda log: AnswerFilter(feedback="meh"), "Unknown feedback filter 'meh'; choose one of: helpful"),
+    ],
+)
+def test_bad_input_raises_one_calm_audit_error(log, call, message):
+    with pytest.raises(AuditError, match=None) as caught:
+        call(log)
+    assert message in str(caught.value)
+    assert isinstance(caught.value, ChatbotError)
+
+
+def test_a_database_from_newer_code_is_refused(tmp_path):
+    path = tmp_path / "audit.sqlite3"
+    with sqlite3.connect(path) as db:
+        db.execute("PRAGMA user_version = 99")
+    with pytest.raises(AuditError, match="schema version 99"):
+        AuditLog(path)
+
+
+def test_an_unusable_path_raises_audit_error(tmp_path):
+    (tmp_path / "taken").mkdir()
+    with pytest.raises(AuditError, match="taken"):
+        AuditLog(tmp_path / "taken")
+
+
+def test_answers_are_listed_newest_first_and_paged(log):
+    for day in (3, 1, 2):
+        log.record(answer(f"day {day}"), 0, at=datetime(2026, 11, day, 12, tzinfo=UTC))
+    assert [a.question for a in log.answers()] == ["day 3", "day 2", "day 1"]
+    assert [a.question for a in log.answers(limit=2, offset=1)] == ["day 2", "day 1"]
+    assert log.count_answers() == 3
+
+
+def test_filters_select_by_status_feedback_verdict_date_and_page(log):
+    at = datetime(2026, 11, 20, 23, 59, tzinfo=UTC)
+    a1 = log.record(answer("a1", quotes=[quote("penn-medicine"), quote("susan-g-komen")]), 0, at=at)
+    a2 = log.record(answer("a2", quotes=[quote("susan-g-komen")]), 0, at=datetime(2026, 11, 21, 0, 0, tzinfo=UTC))
+    a3 = log.record(answer("a3", status="refused"), 0, at=datetime(2026, 11, 22, tzinfo=UTC))
+    log.record(answer("a4", status="urgent"), 1, at=datetime(2026, 11, 22, 8, tzinfo=UTC))
+    log.set_feedback(a1, helpful=True)
+    log.set_feedback(a3, helpful=False)
+    first_quote = log.answer(a1).quotes[0]
+    log.add_verdict(first_quote.id, "outdated", comment="old figures", reviewer="ann")
+    log.add_verdict(log.answer(a2).quotes[0].id, "correct", comment="", reviewer="ann")
+
+    def questions(**kwargs) -> list[str]:
+        where = AnswerFilter(**kwargs)
+        found = [a.question for a in log.answers(where)]
+        assert log.count_answers(where) == len(found)
+        return found
+
+    assert questions(status="refused") == ["a3"]
+    assert questions(status="urgent") == ["a4"]
+    assert questions(feedback="helpful") == ["a1"]
+    assert questions(feedback="not_helpful") == ["a3"]
+    assert questions(feedback="none") == ["a4", "a2"]
+    assert questions(verdict="outdated") == ["a1"]
+    assert questions(verdict="correct") == ["a2"]
+    assert questions(verdict="unreviewed") == ["a1"]  # its second quote has no verdict yet
+    assert questions(verdict="misleading") == []
+    assert questions(since=date(2026, 11, 21)) == ["a4", "a3", "a2"]
+    assert questions(until=date(2026, 11, 20)) == ["a1"]
+    assert questions(since=date(2026, 11, 21), until=date(2026, 11, 21)) == ["a2"]
+    assert questions(doc_id="penn-medicine") == ["a1"]
+    assert questions(doc_id="susan-g-komen", verdict="correct") == ["a2"]
+    assert log.cited_doc_ids() == ["penn-medicine", "susan-g-komen"]
+
+
+def test_the_newest_verdict_is_current_and_the_history_is_kept(log):
+    answer_id = log.record(answer(), 0)
+    quote_id = log.answer(answer_id).quotes[0].id
+    log.add_verdict(quote_id, "misleading", comment="  cut mid-list ", reviewer="ann")
+    log.add_verdict(quote_id, "correct", comment="re-read: fine", reviewer="bob")
+    current = log.answer(answer_id).quotes[0].verdict
+    assert (current.verdict, current.label, current.comment, current.reviewer) == (
+        "correct",
+        "correct",
+        "re-read: fine",
+        "bob",
+    )
+    history = log.verdict_history(quote_id)
+    assert [(v.verdict, v.label, v.comment, v.reviewer) for v in history] == [
+        ("misleading", "misleading out of context", "cut mid-list", "ann"),
+        ("correct", "correct", "re-read: fine", "bob"),
+    ]
+    assert datetime.fromisoformat(history[0].created_at) <= datetime.fromisoformat(history[1].created_at)
+    assert [q.verdict.verdict for q in log.all_quotes()] == ["correct"]
+
+
+def test_eval_runs_are_stored_newest_first(log):
+    first = {"overall": {"hit_at_1": 0.5}, "by_category": {"symptoms": {"hit_at_1": 0.4}}}
+    log.record_eval_run(first, eval_file="/tmp/dev.jsonl", index_version="v1", run_by="max")
+    log.record_eval_run(
+        {"overall": {"hit_at_1": 0.6}, "by_category": {}}, eval_file="d", index_version="v2", run_by="m"
+    )
+    runs = log.eval_runs(limit=2)
+    assert [(r.index_version, r.overall["hit_at_1"]) for r in runs] == [("v2", 0.6), ("v1", 0.5)]
+    assert runs[1].by_category == {"symptoms": {"hit_at_1": 0.4}}
+    assert (runs[1].eval_file, runs[1].run_by) == ("/tmp/dev.jsonl", "max")
+
+
+@pytest.mark.parametrize("shared", [True, False], ids=["one-log-shared", "a-log-per-thread"])
+def test_concurrent_writers_lose_nothing(tmp_path, shared):
+    path = tmp_path / "audit.sqlite3"
+    shared_log = AuditLog(path)
+    threads_n, per_thread = 16, 25
+    start = threading.Barrier(threads_n)
+    ids: list[int] = []
+    errors: list[BaseException] = []
+    ids_lock = threading.Lock()
+
+    def patient(n: int) -> None:
+        try:
+            log = shared_log if shared else AuditLog(path)
+            start.wait()
+            for i in range(per_thread):
+                quotes = [quote(start=i, text=f"quote {n}-{i}-{k}") for k in range(3)]
+                answer_id = log.record(answer(f"question {n}-{i}", quotes=quotes), history_len=i)
+                log.set_feedback(answer_id, helpful=i % 2 == 0)
+                with ids_lock:
+                    ids.append(answer_id)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=patient, args=(n,)) for n in range(threads_n)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    total = threads_n * per_thread
+    assert len(set(ids)) == total
+    stored = shared_log.answers(limit=total + 10)
+    assert len(stored) == total
+    assert {a.question for a in stored} == {f"question {n}-{i}" for n in range(threads_n) for i in range(per_thread)}
+    assert all(a.helpful is (a.history_len % 2 == 0) for a in stored)
+    for a in stored:
+        n, i = a.question.removeprefix("question ").split("-")
+        assert [q.text for q in a.quotes] == [f"quote {n}-{i}-{k}" for k in range(3)]
+    assert len(shared_log.all_quotes()) == total * 3
