@@ -10,6 +10,9 @@ settings.
     MBC_FAISS_INDEX  force a FAISS index type: flat | hnsw  (default: chosen by size)
     MBC_AUDIT_DB     the audit database (SQLite)            (default: var/audit.sqlite3)
     MBC_AUDIT        "off" stops storing answers            (default: on)
+    MBC_STAFF_USERS  staff sign-ins, "name:roles:hash" entries (default: none, staff pages off;
+                     make an entry with: python -m ask.access NAME reviewer)
+    MBC_EVAL_FILE    the labelled questions "Run evaluation" uses (default: ../shared/eval/dev.jsonl)
 """
 
 from __future__ import annotations
@@ -31,6 +34,8 @@ class Settings:
     faiss_index: str | None = None
     audit_db: Path = REPO_ROOT / "var" / "audit.sqlite3"
     audit_enabled: bool = True
+    staff_users: str = ""
+    eval_file: Path = REPO_ROOT.parent / "shared" / "eval" / "dev.jsonl"
 
 
 def settings_from_env(environ: dict[str, str] | None = None) -> Settings:
@@ -50,4 +55,6 @@ def settings_from_env(environ: dict[str, str] | None = None) -> Settings:
         faiss_index=env.get("MBC_FAISS_INDEX", "").strip().lower() or None,
         audit_db=path("MBC_AUDIT_DB", defaults.audit_db),
         audit_enabled=env.get("MBC_AUDIT", "on").strip().lower() not in {"off", "0", "false", "no"},
+        staff_users=env.get("MBC_STAFF_USERS", "").strip(),
+        eval_file=path("MBC_EVAL_FILE", defaults.eval_file),
     )
