@@ -13,7 +13,8 @@ its message, one calm sentence that names the problem, never a traceback.
     ├── BuildInProgressError       another build holds the index lock
     ├── RefreshError               a page could not be fetched or extracted
     ├── QuestionError              a question cannot be answered as given (empty, too long...)
-    └── AuditError                 the audit database cannot be opened, read or written
+    ├── AuditError                 the audit database cannot be opened, read or written
+    └── PromptError                a file in prompts/ is unreadable, or has unknown or missing entries
 
 Errors from other libraries (FAISS, the model, file I/O) are turned into these
 at a single boundary each, with the original kept as ``__cause__``.
@@ -62,3 +63,7 @@ class QuestionError(ChatbotError):
 
 class AuditError(ChatbotError):
     """The audit database cannot be opened, read or written; the message names the file."""
+
+
+class PromptError(ChatbotError):
+    """A file in ``prompts/`` cannot be read or does not match what the code expects."""
