@@ -16,6 +16,7 @@ from index.errors import (
     ModelError,
     QuestionError,
     RefreshError,
+    SettingsError,
 )
 from index.settings import REPO_ROOT, Settings, settings_from_env
 from index.store import (
@@ -56,6 +57,7 @@ __all__ = [
     "RefreshError",
     "Sentence",
     "Settings",
+    "SettingsError",
     "VersionContent",
     "build_lock",
     "current_version",

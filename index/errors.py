@@ -13,6 +13,7 @@ its message, one calm sentence that names the problem, never a traceback.
     ├── BuildInProgressError       another build holds the index lock
     ├── RefreshError               a page could not be fetched or extracted
     ├── QuestionError              a question cannot be answered as given (empty, too long...)
+    ├── SettingsError              a setting has a value the project cannot use
     ├── AuditError                 the audit database cannot be opened, read or written
     └── PromptError                a file in prompts/ is unreadable, or has unknown or missing entries
 
@@ -59,6 +60,10 @@ class RefreshError(ChatbotError):
 
 class QuestionError(ChatbotError):
     """A question cannot be answered as given."""
+
+
+class SettingsError(ChatbotError):
+    """A setting has a value the project cannot use; the message lists the valid ones."""
 
 
 class AuditError(ChatbotError):
