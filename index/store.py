@@ -391,7 +391,13 @@ def load(index_dir: Path, version: str | None = None) -> Index:
             f"The index version {manifest.version} in {index_dir} is damaged ({exc}). {REBUILD_HINT} --full"
         ) from exc
     spec = vector_index.VectorIndexSpec(manifest.faiss_index["kind"], manifest.faiss_index.get("params", {}))
-    faiss_index = vector_index.load(root / "vectors.faiss", spec)
+    try:
+        faiss_index = vector_index.load(root / "vectors.faiss", spec)
+    except (RuntimeError, OSError, IndexCorruptError) as exc:
+        # FAISS's own messages are C++ stack details; keep them as the cause only.
+        raise IndexCorruptError(
+            f"The vector index of version {manifest.version} in {index_dir} cannot be read. {REBUILD_HINT} --full"
+        ) from exc
     _check_consistent(manifest, texts, passages, passage_vectors, sentences, sentence_vectors, faiss_index, index_dir)
     return Index(root, manifest, texts, passages, passage_vectors, sentences, sentence_vectors, blocks, faiss_index)
 
