@@ -1,0 +1,51 @@
+"""Read a short follow-up question in the light of the previous one.
+
+"what about the liver?" after "what are the symptoms of bone mets?" becomes
+"what are the symptoms of mets? what about the liver?": the earlier question's place
+(bone) gives way to the new one (liver), the rest of its topic (symptoms) carries over.
+A question that stands on its own ignores the history.
+"""
+
+from __future__ import annotations
+
+from ask.lexicon import Lexicon
+from ask.text import normalise, words
+
+MAX_CONTENT_WORDS = 3
+
+
+def previous_question(history: list | None) -> str:
+    """The last non-empty user turn in ``history`` (a list of {"role", "content"} dicts), or ""."""
+    for turn in reversed(history or []):
+        if isinstance(turn, dict) and turn.get("role") == "user" and isinstance(turn.get("content"), str):
+            text = " ".join(turn["content"].split())
+            if text:
+                return text
+    return ""
+
+
+def leans_on_previous(question: str, lexicon: Lexicon) -> bool:
+    """Whether the question is elliptical: an opener like "what about", or few words with a pointer."""
+    text = " ".join(normalise(question).split())
+    tokens = words(question)
+    content = [t for t in tokens if t not in lexicon.stop and t not in lexicon.everyday]
+    if len(content) > MAX_CONTENT_WORDS:
+        return False
+    if any(text == opener or text.startswith(opener + " ") for opener in lexicon.followup_openers):
+        return True
+    return len(content) <= 1 or any(t in lexicon.followup_pointers for t in tokens)
+
+
+def resolve(question: str, history: list | None, lexicon: Lexicon) -> str:
+    """The text to search for: the question, or the previous question joined with it."""
+    previous = previous_question(history)
+    if not previous or not leans_on_previous(question, lexicon):
+        return question
+    new_words = set(words(question))
+    kept = []
+    for word in previous.split():
+        bare = "".join(words(word))
+        if any(bare in kind and new_words & kind and bare not in new_words for kind in lexicon.followup_kinds):
+            continue
+        kept.append(word)
+    return f"{' '.join(kept)} {question}"

@@ -1,0 +1,91 @@
+"""The word tables in ``ask/lexicon.toml``: phrase expansions, stop words, everyday words, page furniture."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from ask.text import normalise
+from index.errors import PromptError
+
+LEXICON_FILE = Path(__file__).with_name("lexicon.toml")
+_SECTIONS = {"expand", "words", "subjects", "cancers", "quantity", "furniture", "followup"}
+_WORD_LISTS = {"stop", "everyday"}
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """Phrase expansions and word lists used to match questions to the pages."""
+
+    expansions: tuple[tuple[re.Pattern, str], ...]
+    stop: frozenset[str]
+    everyday: frozenset[str]
+    furniture: tuple[re.Pattern, ...]
+    subjects: frozenset[str]
+    cancer_sites: frozenset[str]
+    spread_context: frozenset[str]
+    quantity: tuple[re.Pattern, ...]
+    expansions_known: frozenset[str]  # single words the expansion table knows (chemo, mets...)
+    followup_openers: tuple[str, ...]
+    followup_pointers: frozenset[str]
+    followup_kinds: tuple[frozenset[str], ...]
+
+    def expand(self, normalised: str) -> str:
+        """Words the lexicon adds for the phrases found in a normalised question."""
+        added = [extra for pattern, extra in self.expansions if pattern.search(normalised)]
+        return " ".join(added)
+
+    def asks_for_number(self, normalised: str) -> bool:
+        return any(pattern.search(normalised) for pattern in self.quantity)
+
+    def is_furniture(self, sentence: str) -> bool:
+        text = normalise(sentence).strip()
+        return any(pattern.search(text) for pattern in self.furniture)
+
+
+@cache
+def load_lexicon(path: Path = LEXICON_FILE) -> Lexicon:
+    """Read and check the lexicon; raise ``PromptError`` naming what is wrong."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise PromptError(f"The lexicon {path} cannot be read: {exc}") from exc
+    if set(data) != _SECTIONS:
+        raise PromptError(
+            f"{path} must have exactly the sections {', '.join(sorted(_SECTIONS))}; has {', '.join(sorted(data))}"
+        )
+    if set(data["words"]) != _WORD_LISTS:
+        raise PromptError(f"{path} [words] must have exactly: {', '.join(sorted(_WORD_LISTS))}")
+    for section, keys in (("furniture", {"patterns"}), ("quantity", {"patterns"}), ("subjects", {"words"})):
+        if set(data[section]) != keys:
+            raise PromptError(f"{path} [{section}] must have exactly: {', '.join(sorted(keys))}")
+    if set(data["followup"]) != {"openers", "pointers", "kinds"}:
+        raise PromptError(f"{path} [followup] must have exactly: kinds, openers, pointers")
+    if set(data["cancers"]) != {"sites", "spread_context"}:
+        raise PromptError(f"{path} [cancers] must have exactly: sites, spread_context")
+    try:
+        expansions = tuple(
+            (re.compile(r"(?<![a-z0-9])" + re.escape(normalise(phrase)) + r"(?![a-z0-9])"), extra)
+            for phrase, extra in data["expand"].items()
+        )
+        furniture = tuple(re.compile(pattern) for pattern in data["furniture"]["patterns"])
+        quantity = tuple(re.compile(pattern) for pattern in data["quantity"]["patterns"])
+    except re.error as exc:
+        raise PromptError(f"{path} has a bad pattern: {exc}") from exc
+    return Lexicon(
+        expansions=expansions,
+        stop=frozenset(data["words"]["stop"].split()),
+        everyday=frozenset(data["words"]["everyday"].split()),
+        furniture=furniture,
+        subjects=frozenset(data["subjects"]["words"].split()),
+        cancer_sites=frozenset(data["cancers"]["sites"].split()),
+        spread_context=frozenset(data["cancers"]["spread_context"].split()),
+        quantity=quantity,
+        followup_openers=tuple(data["followup"]["openers"]),
+        followup_pointers=frozenset(data["followup"]["pointers"].split()),
+        followup_kinds=tuple(frozenset(kind.split()) for kind in data["followup"]["kinds"]),
+        expansions_known=frozenset(normalise(p) for p in data["expand"] if " " not in normalise(p)),
+    )

@@ -1,0 +1,176 @@
+"""Score every quotable sentence of the index against a question: dense and lexical signals, fused.
+
+Everything here is computed once at load (BM25 tables, sentence contexts) except one
+matrix product and one BM25 pass per question; the only model call is the question's
+own embedding, made by the caller.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ask.bm25 import BM25
+from ask.lexicon import Lexicon
+from ask.text import normalise, stem, terms, words
+from ask.vocabulary import Vocabulary
+from index import Index
+
+# Weights of the fused score; the parts are each in [0, 1].
+W_SENTENCE = 0.45
+W_PASSAGE = 0.20
+W_LEXICAL = 0.25
+W_COVERAGE = 0.10
+HEADING_WEIGHT = 0.5
+INTRO_WEIGHT = 0.3
+EXPANSION_WEIGHT = 0.6
+EVERYDAY_WEIGHT = 0.4
+
+
+@dataclass(frozen=True)
+class Query:
+    """A question as the retriever sees it."""
+
+    text: str
+    content: tuple[str, ...]  # corrected content words, neither stop nor everyday words
+    absent: tuple[str, ...]  # content words the pages never use (after typo correction)
+    weights: dict[str, float]  # stemmed term → weight for BM25
+    key_terms: dict[str, float]  # stemmed content term → idf, for coverage
+
+
+@dataclass(frozen=True)
+class Scores:
+    """Per-sentence signals for one question, arrays aligned with ``index.sentences``."""
+
+    query: Query
+    dense: np.ndarray  # cosine of the sentence
+    passage: np.ndarray  # best cosine of a passage holding the sentence
+    lexical: np.ndarray  # BM25 over sentence + context, divided by the best
+    coverage: np.ndarray  # idf share of the question's key terms found in the sentence's context
+    fused: np.ndarray
+
+
+class Retriever:
+    """Precomputed lexical tables for one loaded index.
+
+    >>> retriever = Retriever(index, load_lexicon())
+    >>> scores = retriever.score(retriever.query("bone pain"), embedder.embed_one("bone pain"))
+    """
+
+    def __init__(self, index: Index, lexicon: Lexicon) -> None:
+        self.index = index
+        self.lexicon = lexicon
+        sentences = index.sentences
+        self.sentence_texts = [index.texts[s.doc_id][s.start : s.end] for s in sentences]
+        self.block_of = {b.id: b for b in index.blocks}
+        headings, intros = self._contexts()
+        self.headings = headings
+        self.quotable = np.array([self._quotable(i, t) for i, t in enumerate(self.sentence_texts)])
+        docs = []
+        self.context_terms: list[frozenset[str]] = []
+        for i, text in enumerate(self.sentence_texts):
+            doc: dict[str, float] = {}
+            for term in terms(text):
+                doc[term] = doc.get(term, 0.0) + 1.0
+            own = set(doc)
+            for extra, weight in ((headings[i], HEADING_WEIGHT), (intros[i], INTRO_WEIGHT)):
+                for term in terms(extra):
+                    doc[term] = doc.get(term, 0.0) + weight
+            docs.append(doc)
+            self.context_terms.append(frozenset(own | set(terms(headings[i]))))
+        self.sentence_bm25 = BM25(docs)
+        self.sentence_passages = self._sentence_passages()
+        corpus_words = [w for i, t in enumerate(self.sentence_texts) if self.quotable[i] for w in words(t)]
+        self.vocabulary = Vocabulary.from_words(corpus_words)
+
+    def _quotable(self, i: int, text: str) -> bool:
+        """A question, a link, a caption or a headline is never quoted as an answer."""
+        if text.rstrip().endswith("?") or len(text) < 20 or self.lexicon.is_furniture(text):
+            return False
+        block = self.block_of[self.index.sentences[i].block]
+        if block.kind == "paragraph":
+            whole = self.index.texts[block.doc_id][block.start : block.end].rstrip()
+            return whole[-1] in ".!:;)]\"'”’" and not whole.endswith(("’", "'"))
+        return True
+
+    def _contexts(self) -> tuple[list[str], list[str]]:
+        """Each sentence's section heading, and for a list item the paragraph that introduces the list."""
+        index = self.index
+        heading_of_block: dict[int, str] = {}
+        intro_of_block: dict[int, str] = {}
+        previous_doc, heading, previous = None, "", None
+        for block in sorted(index.blocks, key=lambda b: (b.doc_id, b.start)):
+            if block.doc_id != previous_doc:
+                previous_doc, heading, previous = block.doc_id, "", None
+            text = index.texts[block.doc_id][block.start : block.end]
+            if block.kind == "heading":
+                heading = text
+            heading_of_block[block.id] = heading
+            if block.kind == "list" and previous is not None and previous.kind == "paragraph":
+                intro_of_block[block.id] = index.texts[previous.doc_id][previous.start : previous.end]
+            previous = block
+        headings = [heading_of_block.get(s.block, "") for s in index.sentences]
+        intros = [intro_of_block.get(s.block, "") for s in index.sentences]
+        return headings, intros
+
+    def _sentence_passages(self) -> list[np.ndarray]:
+        by_doc: dict[str, list] = {}
+        for passage in self.index.passages:
+            by_doc.setdefault(passage.doc_id, []).append(passage)
+        out = []
+        for s in self.index.sentences:
+            ids = [p.id for p in by_doc.get(s.doc_id, []) if p.start < s.end and s.start < p.end]
+            out.append(np.array(ids, dtype=np.int64))
+        return out
+
+    def query(self, text: str) -> Query:
+        """Correct, filter and weight the question's words."""
+        lexicon = self.lexicon
+        tokens = [self.vocabulary.correct(t) if t.isalpha() else t for t in words(text)]
+        corrected = " ".join(tokens)
+        content, absent = [], []
+        weights: dict[str, float] = {}
+        for token in tokens:
+            if token in lexicon.stop:
+                continue
+            everyday = token in lexicon.everyday
+            term = stem(token)
+            weights[term] = max(weights.get(term, 0.0), EVERYDAY_WEIGHT if everyday else 1.0)
+            if everyday or len(token) < 2:
+                continue
+            content.append(token)
+            if not self.vocabulary.knows(token) and not token.isdigit():
+                absent.append(token)
+        for term in terms(" ".join(t for t in tokens if t not in lexicon.stop)):
+            if term.startswith("stage") and term[5:].isdigit():
+                weights[term] = 1.0
+        for term in terms(lexicon.expand(normalise(corrected))):
+            if term not in lexicon.stop:
+                weights.setdefault(term, EXPANSION_WEIGHT)
+        key_terms = {}
+        for token in content:
+            term = stem(token)
+            key_terms[term] = self.sentence_bm25.idf.get(term, 3.0)
+        return Query(corrected, tuple(content), tuple(absent), weights, key_terms)
+
+    def score(self, query: Query, vector: np.ndarray) -> Scores:
+        """Score every sentence for ``query`` whose embedding is ``vector``."""
+        index = self.index
+        dense = np.asarray(index.sentence_vectors @ vector, dtype=np.float64)
+        passage_cos = np.zeros(len(index.passages))
+        for passage_id, cosine in index.search(vector, len(index.passages)):
+            passage_cos[passage_id] = cosine
+        passage = np.array([passage_cos[ids].max() if len(ids) else 0.0 for ids in self.sentence_passages])
+        raw = self.sentence_bm25.scores(query.weights)
+        lexical = raw / raw.max() if raw.max() > 0 else raw
+        total = sum(query.key_terms.values())
+        if total > 0:
+            coverage = np.array(
+                [sum(w for t, w in query.key_terms.items() if t in ctx) / total for ctx in self.context_terms]
+            )
+        else:
+            coverage = np.zeros(len(dense))
+        fused = W_SENTENCE * dense + W_PASSAGE * passage + W_LEXICAL * lexical + W_COVERAGE * coverage
+        fused = np.where(self.quotable, fused, fused - 1.0)
+        return Scores(query, dense, passage, lexical, coverage, fused)

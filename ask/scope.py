@@ -1,0 +1,85 @@
+"""Does the question fall within what the pages answer? Checks on the question's words and the evidence.
+
+Each check returns a short reason when the answer must be a refusal, or None. They are
+general: a named subject the pages never use, another cancer, an early stage the pages
+give no figures for, a question wanting a number that no quote holds, weak evidence.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+
+from ask.lexicon import Lexicon
+from ask.retrieve import Query, Retriever
+from ask.text import normalise, terms, words
+from ask.vocabulary import english_words
+
+# Evidence floors: the best sentence's cosine, and the best quote's fused score.
+MIN_DENSE = 0.42
+MIN_FUSED = 0.50
+RARE_TERM_CHARS = 7
+_NUMBER = re.compile(
+    r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|"
+    r"hundred|thousand|half|third|quarter|percent|majority|minority|few|most)\b",
+    re.I,
+)
+_EARLY_STAGE = re.compile(r"\bstage([0-3])\b")
+
+
+def uncovered_subject(query: Query, lexicon: Lexicon) -> str | None:
+    """A content word naming a health subject (or a rare term) that the pages never use."""
+    english = english_words()
+    for word in query.absent:
+        if word in lexicon.expansions_known:
+            continue
+        if word in lexicon.subjects or (len(word) >= RARE_TERM_CHARS and word not in english):
+            return f"the pages never mention {word!r}"
+    return None
+
+
+def other_cancer(question: str, lexicon: Lexicon) -> str | None:
+    """The question is about a cancer that starts elsewhere, with nothing tying it to breast cancer."""
+    tokens = words(question)
+    if any(t in lexicon.spread_context for t in tokens) or "stage4" in terms(question):
+        return None
+    for site, following in itertools.pairwise(tokens):
+        if following in {"cancer", "cancers", "tumor", "tumors", "tumour", "tumours"} and site in lexicon.cancer_sites:
+            return f"the question is about {site} cancer, not breast cancer"
+    return None
+
+
+def early_stage_only(question: str, lexicon: Lexicon) -> set[str]:
+    """The early stages (``stage2``...) a question asks about when it is not about spread, else empty."""
+    question_terms = terms(question)
+    tokens = set(words(question))
+    if tokens & (lexicon.spread_context - {"breast"}) or "stage4" in question_terms:
+        return set()
+    return {t for t in question_terms if _EARLY_STAGE.fullmatch(t)}
+
+
+def has_number(text: str) -> bool:
+    return bool(_NUMBER.search(text))
+
+
+def asks_for_number(question: str, lexicon: Lexicon) -> bool:
+    return lexicon.asks_for_number(" ".join(normalise(question).split()))
+
+
+def weak_evidence(best_dense: float, best_fused: float) -> str | None:
+    if best_dense < MIN_DENSE:
+        return f"no sentence is close to the question (best cosine {best_dense:.2f})"
+    if best_fused < MIN_FUSED:
+        return f"the best quote scores {best_fused:.2f}, under {MIN_FUSED}"
+    return None
+
+
+def mentions_stage(retriever: Retriever, sentence_ids: tuple[int, ...], stages: set[str]) -> bool:
+    """Whether the quote (or its block) names one of ``stages``."""
+    index = retriever.index
+    for i in sentence_ids:
+        s = index.sentences[i]
+        block = retriever.block_of[s.block]
+        if stages & set(terms(index.texts[s.doc_id][block.start : block.end])):
+            return True
+    return False

@@ -1,0 +1,83 @@
+"""Normalise, tokenise and stem text the same way for questions and pages."""
+
+from __future__ import annotations
+
+import itertools
+import re
+import unicodedata
+
+_APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "`": "'", "´": "'"})
+_DASHES = str.maketrans({"–": "-", "—": "-", "‐": "-", "‑": "-"})
+_ROMAN_STAGE = re.compile(r"\bstage[\s-]*(iv|iii|ii|i)\b")
+_ROMAN = {"i": "1", "ii": "2", "iii": "3", "iv": "4"}
+# "stage I, II or III" names three stages; the numerals after the first are not otherwise words.
+_ROMAN_LIST = re.compile(r"\b(stage 4|stage 3|stage 2|stage 1)((?:\s*(?:,|or|and|to|-)\s*(?:iv|iii|ii|i|[0-4])\b)+)")
+_TOKEN = re.compile(r"[a-z0-9]+(?:\+)?")
+_POSITIVE = re.compile(r"\b(her2|hr|er|pr)\s*\+")
+
+# Suffixes removed by ``stem``, longest first; a few map to a shorter ending.
+_SUFFIXES = (
+    ("izations", ""), ("ization", ""), ("isations", ""), ("isation", ""), ("ations", ""), ("ation", ""),
+    ("nesses", ""), ("ness", ""), ("ments", ""), ("ment", ""), ("ables", ""), ("able", ""), ("ibles", ""),
+    ("ible", ""), ("ities", ""), ("ity", ""), ("ously", ""), ("ous", ""), ("ively", ""), ("ive", ""),
+    ("ically", ""), ("ical", ""), ("ingly", ""), ("ings", ""), ("ing", ""), ("edly", ""), ("ied", "y"), ("ies", "y"),
+    ("ed", ""), ("sses", "ss"), ("es", ""), ("ss", "ss"), ("us", "us"), ("is", ""), ("s", ""), ("ly", ""), ("al", ""),
+)  # fmt: skip
+_MIN_STEM = 3
+
+
+def strip_control(text: str) -> str:
+    """Replace control and format characters (except ordinary white space) by spaces."""
+    return "".join(
+        " " if unicodedata.category(ch) in {"Cc", "Cf", "Cs", "Co"} and ch not in "\n\t" else ch for ch in text
+    )
+
+
+def normalise(text: str) -> str:
+    """Lower case, plain apostrophes and dashes, no apostrophes inside words, stage numerals as digits."""
+    text = unicodedata.normalize("NFKC", text).lower().translate(_APOSTROPHES).translate(_DASHES)
+    text = re.sub(r"(?<=[a-z])'(?=[a-z])", "", text)
+    text = _POSITIVE.sub(lambda m: f"{m.group(1)}+ ", text)
+    text = _ROMAN_STAGE.sub(lambda m: f"stage {_ROMAN[m.group(1)]}", text)
+    text = re.sub(r"\bstage[\s-]+([0-4])\b", r"stage \1", text)
+    text = _ROMAN_LIST.sub(_expand_stage_list, text)
+    return text
+
+
+def _expand_stage_list(match: re.Match) -> str:
+    stages = [match.group(1)]
+    for numeral in re.findall(r"\b(iv|iii|ii|i|[0-4])\b", match.group(2)):
+        stages.append(f"stage {_ROMAN.get(numeral, numeral)}")
+    return " ".join(stages)
+
+
+def words(text: str) -> list[str]:
+    """Normalised word tokens of ``text`` (``her2+`` stays one token)."""
+    return _TOKEN.findall(normalise(text))
+
+
+def stem(word: str) -> str:
+    """A light stemmer: enough to match plurals, tenses and common derivations."""
+    if word.startswith("metasta") or word.startswith("metastis"):
+        return "metasta"
+    if len(word) <= _MIN_STEM or not word.isalpha():
+        return word
+    for suffix, replacement in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= _MIN_STEM:
+            if suffix == "is" and len(word) < 7:
+                continue
+            word = word[: len(word) - len(suffix)] + replacement
+            break
+    if len(word) > _MIN_STEM and word.endswith("e"):
+        word = word[:-1]
+    if len(word) > _MIN_STEM and word[-1] == word[-2] and word[-1] not in "aeiouls":
+        word = word[:-1]
+    return word
+
+
+def terms(text: str) -> list[str]:
+    """Stemmed tokens of ``text``, plus ``stage N`` as one term ``stageN``."""
+    tokens = words(text)
+    out = [stem(t) for t in tokens]
+    out.extend(f"stage{b}" for a, b in itertools.pairwise(tokens) if a == "stage" and b in "01234")
+    return out
