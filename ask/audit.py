@@ -7,7 +7,8 @@ each other (busy timeout) instead of failing, so concurrent answers are never lo
 
 Tables (``PRAGMA user_version`` holds the schema version)::
 
-    answers    one row per answer: time, question, history length, status, message, index version,
+    answers    one row per answer: time, question, history length, status, message, the bot's reason
+               for the status, index version,
                the patient's helpful / not helpful feedback and when it was given
     quotes     the answer's citations in order: page, offsets, text, score
     verdicts   reviewers' judgements of a quote; the newest row for a quote is its verdict
@@ -61,6 +62,7 @@ CREATE TABLE answers (
     history_len   INTEGER NOT NULL,
     status        TEXT    NOT NULL,
     message       TEXT    NOT NULL,
+    reason        TEXT    NOT NULL,
     index_version TEXT    NOT NULL,
     helpful       INTEGER,
     feedback_at   TEXT
@@ -151,6 +153,7 @@ class StoredAnswer:
     history_len: int
     status: str
     message: str
+    reason: str  # why the bot chose this status; never shown to patients
     index_version: str
     helpful: bool | None
     feedback_at: str | None
@@ -342,6 +345,8 @@ class AuditLog:
                 int(history_len),
                 status,
                 str(data["message"]),
+                # Why the bot chose this status; the Answer carries it outside to_dict().
+                str(getattr(answer, "reason", None) or data.get("reason") or ""),
                 str(data["index_version"]),
             )
             quote_rows = [
@@ -363,8 +368,8 @@ class AuditLog:
             raise AuditError(f"An answer to record is missing a field or has a wrong one: {exc!r}.") from exc
         with self._connect(write=True) as db:
             cursor = db.execute(
-                "INSERT INTO answers (created_at, question, history_len, status, message, index_version) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO answers (created_at, question, history_len, status, message, reason, index_version) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
                 answer_row,
             )
             answer_id = int(cursor.lastrowid)
@@ -540,6 +545,7 @@ def _answer(row: sqlite3.Row, quotes: tuple[StoredQuote, ...]) -> StoredAnswer:
         row["history_len"],
         row["status"],
         row["message"],
+        row["reason"],
         row["index_version"],
         helpful,
         row["feedback_at"],

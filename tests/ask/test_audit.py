@@ -41,9 +41,10 @@ def answer(question: str = "What is MBC?", status: str = "answered", quotes: lis
 
 @dataclass
 class FakeAnswerObject:
-    """Stands in for ask's Answer only in what record() reads from it: to_dict()."""
+    """Stands in for ask's Answer only in what record() reads from it: to_dict() and reason."""
 
     data: dict
+    reason: str = "best passage scored 0.71"
 
     def to_dict(self) -> dict:
         return self.data
@@ -73,6 +74,7 @@ def test_record_stores_every_field_and_quote_in_order(log):
     stored = log.answer(answer_id)
     assert (stored.question, stored.history_len, stored.status) == ("Can it be cured?", 4, "answered")
     assert stored.message == "message for Can it be cured?"
+    assert stored.reason == "best passage scored 0.71"
     assert stored.index_version == "20261122T060000000000Z"
     assert stored.helpful is None and stored.feedback_at is None
     assert [(q.position, q.doc_id, q.start, q.end, q.text) for q in stored.quotes] == [

@@ -1,0 +1,175 @@
+"""Reviewer page: every stored answer, each cited passage inside its full page, verdicts, stale flags, CSV export."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import streamlit as st
+
+import index as idx
+import staff_ui
+from ask.audit import FEEDBACK_FILTERS, STATUSES, VERDICT_FILTERS, VERDICTS, AnswerFilter, StoredAnswer, StoredQuote
+from ask.review import MOVED, check_citation, export_csv, highlight_html, stale_count
+
+PAGE_SIZE = 20
+ANY = "any"
+FEEDBACK_LABELS = {ANY: "any", "helpful": "helpful", "not_helpful": "not helpful", "none": "no feedback"}
+VERDICT_LABELS = {ANY: "any", **VERDICTS, "unreviewed": "not yet reviewed"}
+
+st.set_page_config(page_title="Reviewer", layout="wide")
+st.title("Reviewer: cited passages")
+settings = idx.settings_from_env()
+reviewer = staff_ui.require_sign_in("reviewer", settings)
+
+try:
+    log = staff_ui.audit_log(str(settings.audit_db))
+    all_quotes = log.all_quotes()
+    cited_pages = log.cited_doc_ids()
+except idx.ChatbotError as exc:
+    st.error(str(exc))
+    st.stop()
+
+if not settings.audit_enabled:
+    st.info("Answer storage is off (MBC_AUDIT=off): new answers are not stored. Earlier ones are listed below.")
+
+texts: dict[str, str] | None = None
+titles: dict[str, str] = {}
+try:
+    served = staff_ui.served_index(settings)
+    texts = served.texts
+    titles = {page.doc_id: f"{page.publisher}: {page.title}" for page in served.manifest.pages}
+    st.caption(f"Checking citations against the served index, version {served.version}.")
+except idx.ChatbotError as exc:
+    st.warning(f"Citations cannot be checked against the index: {exc}")
+
+if texts is not None:
+    stale = [(quote, check_citation(quote, texts)) for quote in all_quotes]
+    stale = [(quote, check) for quote, check in stale if check.stale]
+    st.metric("Stale citations", len(stale), help="Quotes whose text is no longer at their offsets in the served index")
+    if stale:
+        with st.expander(f"{len(stale)} stale citation(s): where they are"):
+            for quote, check in stale:
+                st.text(f"Answer #{quote.answer_id}, citation {quote.position + 1} ({quote.doc_id}): {check.state}")
+
+# --- filters -------------------------------------------------------------------------
+
+with st.sidebar:
+    st.header("Filters")
+    status = st.selectbox("Status", (ANY, *STATUSES), key="filter-status")
+    feedback = st.selectbox(
+        "Patient feedback", (ANY, *FEEDBACK_FILTERS), format_func=FEEDBACK_LABELS.get, key="filter-feedback"
+    )
+    verdict = st.selectbox("Verdict", (ANY, *VERDICT_FILTERS), format_func=VERDICT_LABELS.get, key="filter-verdict")
+    since = st.date_input("Answered from", value=None, key="filter-since")
+    until = st.date_input("Answered until", value=None, key="filter-until")
+    page_choice = st.selectbox(
+        "Cited page", (ANY, *cited_pages), format_func=lambda d: titles.get(d, d), key="filter-page"
+    )
+
+where = AnswerFilter(
+    status=None if status == ANY else status,
+    feedback=None if feedback == ANY else feedback,
+    verdict=None if verdict == ANY else verdict,
+    since=since if isinstance(since, date) else None,
+    until=until if isinstance(until, date) else None,
+    doc_id=None if page_choice == ANY else page_choice,
+)
+total = log.count_answers(where)
+pages_n = max(1, -(-total // PAGE_SIZE))
+left, right = st.columns([3, 1])
+with right:
+    list_page = int(st.number_input("List page", min_value=1, max_value=pages_n, value=1, step=1, key="list-page"))
+with left:
+    st.subheader(f"{total} answer(s), newest first")
+    matching = log.answers(where, limit=max(total, 1))
+    st.download_button(
+        "Download these answers and verdicts (CSV)",
+        data=export_csv(matching, texts),
+        file_name="answers-and-verdicts.csv",
+        mime="text/csv",
+        key="export",
+    )
+
+
+# --- answers -------------------------------------------------------------------------
+
+
+def show_quote(answer: StoredAnswer, quote: StoredQuote) -> None:
+    st.markdown(
+        f"**{staff_ui.escape_markdown(quote.publisher)}**: {staff_ui.escape_markdown(quote.title)}  \n"
+        f"Address: {staff_ui.escape_markdown(quote.url) if quote.url else 'not known'} · "
+        f"file {staff_ui.escape_markdown(quote.path)} · characters {quote.start}–{quote.end} · score {quote.score:.3f}"
+    )
+    if texts is None:
+        st.html(staff_ui.page_html(staff_ui.plain_html(quote.text), height_rem=8))
+    else:
+        check = check_citation(quote, texts)
+        if check.stale:
+            st.error(check.description, icon="⚠️")
+            st.caption("The quote as the patient saw it:")
+            st.html(staff_ui.page_html(staff_ui.plain_html(quote.text), height_rem=8))
+            if check.page_text is not None:
+                where_now = " (the quote highlighted where it now is)" if check.state == MOVED else ""
+                st.caption(f"The page's new text{where_now}:")
+                st.html(staff_ui.page_html(highlight_html(check.page_text, check.start, check.end)))
+        else:
+            st.success(check.description, icon="✅")
+            st.caption("The full page as indexed, the quote highlighted:")
+            st.html(staff_ui.page_html(highlight_html(check.page_text, check.start, check.end)))
+
+    if quote.verdict is not None:
+        current = quote.verdict
+        st.info(
+            f"Verdict: {current.label}, by {current.reviewer} at {current.created_at}"
+            + (f". Comment: {current.comment}" if current.comment else ""),
+        )
+    with st.form(key=f"verdict-form-{quote.id}"):
+        options = list(VERDICTS)
+        choice = st.radio(
+            "Verdict",
+            options,
+            format_func=VERDICTS.get,
+            index=options.index(quote.verdict.verdict) if quote.verdict else None,
+            horizontal=True,
+            key=f"verdict-{quote.id}",
+        )
+        comment = st.text_area("Comment", key=f"comment-{quote.id}", height=68)
+        if st.form_submit_button("Save verdict", key=f"save-{quote.id}"):
+            if choice is None:
+                st.error("Choose a verdict first.")
+            else:
+                try:
+                    log.add_verdict(quote.id, choice, comment=comment, reviewer=reviewer.name)
+                except idx.ChatbotError as exc:
+                    st.error(str(exc))
+                else:
+                    st.session_state["saved-verdict"] = f"Saved: {VERDICTS[choice]} for answer #{answer.id}."
+                    st.rerun()
+
+
+if message := st.session_state.pop("saved-verdict", None):
+    st.success(message)
+
+first = (list_page - 1) * PAGE_SIZE
+for answer in matching[first : first + PAGE_SIZE]:
+    with st.container(border=True):
+        feedback_text = {None: "no feedback", True: "helpful", False: "not helpful"}[answer.helpful]
+        st.markdown(
+            f"**#{answer.id}** · {answer.created_at} · **{answer.status}** · patient said: {feedback_text} · "
+            f"{answer.history_len} earlier turn(s) · index {answer.index_version}"
+        )
+        st.caption("Question")
+        st.text(answer.question)
+        st.caption("Message shown")
+        st.text(answer.message)
+        if answer.reason:
+            st.caption(f"Why this status: {staff_ui.escape_markdown(answer.reason)}")
+        for quote in answer.quotes:
+            label = f"Citation {quote.position + 1}: {quote.publisher}, {quote.title}"
+            if texts is not None and check_citation(quote, texts).stale:
+                label = "⚠️ Stale · " + label
+            with st.expander(staff_ui.escape_markdown(label)):
+                show_quote(answer, quote)
+
+if texts is not None:
+    st.caption(f"{stale_count(all_quotes, texts)} stale citation(s) across all stored answers.")

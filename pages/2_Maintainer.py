@@ -1,0 +1,155 @@
+"""Maintainer page: index status, re-index and refresh with their change reports, and evaluation runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+import index as idx
+import staff_ui
+from ask.review import METRICS, compare_runs
+
+st.set_page_config(page_title="Maintainer", layout="wide")
+st.title("Maintainer: index and answer quality")
+settings = idx.settings_from_env()
+maintainer = staff_ui.require_sign_in("maintainer", settings)
+
+# --- index status --------------------------------------------------------------------
+
+st.header("Index status")
+try:
+    manifest = idx.read_manifest(settings.index_dir)
+except idx.ChatbotError as exc:
+    manifest = None
+    st.warning(str(exc))
+if manifest is not None:
+    cols = st.columns(4)
+    cols[0].metric("Version", manifest.version)
+    cols[1].metric("Built at (UTC)", manifest.built_at)
+    cols[2].metric("Pages", len(manifest.pages))
+    cols[3].metric("Passages in all", manifest.passage_count)
+    st.write(f"Model: `{manifest.model}` ({manifest.dimension} dimensions) · FAISS index: `{manifest.faiss_index}`")
+    st.caption("Splitter settings")
+    st.json(manifest.splitter, expanded=False)
+    st.dataframe(
+        [
+            {
+                "title": page.title,
+                "publisher": page.publisher,
+                "address": page.url or "not known",
+                "sha256": page.sha256,
+                "passages": page.passage_count,
+                "last changed": page.changed_at,
+            }
+            for page in manifest.pages
+        ],
+        hide_index=True,
+        key="pages-table",
+    )
+
+# --- re-index ------------------------------------------------------------------------
+
+st.header("Re-index")
+st.caption(
+    "These run the same code as `python -m ingest` and `python -m ingest refresh`. The new version is written "
+    "beside the served one and swapped in at the end, so the patient page keeps answering throughout."
+)
+full = st.checkbox("Full rebuild (re-embed every page, as `--full`)", key="full-rebuild")
+left, right = st.columns(2)
+reindex = left.button("Re-index now", key="reindex", type="primary")
+refresh_pages = right.button("Refresh pages from their addresses", key="refresh")
+if reindex or refresh_pages:
+    action = "Re-indexing" if reindex else "Refreshing pages"
+    steps: list[str] = []
+
+    def progress(message: str) -> None:
+        steps.append(message)
+        st.write(message)
+
+    with st.status(f"{action}…", expanded=True) as status:
+        try:
+            if reindex:
+                from ingest import build
+
+                report = build(settings, full=full, progress=progress)
+            else:
+                from ingest import refresh
+
+                report = refresh(settings, progress=progress)
+        except idx.ChatbotError as exc:
+            status.update(label=f"{action} failed", state="error")
+            st.session_state["index-report"] = ("error", str(exc), steps)
+        else:
+            status.update(label=f"{action}: done", state="complete", expanded=False)
+            st.session_state["index-report"] = ("ok", report.summary(), steps)
+    st.rerun()
+if outcome := st.session_state.get("index-report"):
+    kind, text, steps = outcome
+    if kind == "error":
+        st.error(text)
+    else:
+        st.success("Change report of the last run:")
+        st.code(text, language=None)
+    with st.expander("Steps of the last run"):
+        st.text("\n".join(steps) or "none")
+
+# --- evaluation ----------------------------------------------------------------------
+
+st.header("Answer quality")
+try:
+    log = staff_ui.audit_log(str(settings.audit_db))
+except idx.ChatbotError as exc:
+    st.error(f"Evaluation runs cannot be stored: {exc}")
+    st.stop()
+eval_file = st.text_input("Labelled questions (JSON lines)", value=str(settings.eval_file), key="eval-file")
+if st.button("Run evaluation", key="run-eval"):
+    path = Path(eval_file).expanduser()
+    try:
+        if not path.is_file():
+            raise idx.ChatbotError(f"There is no labelled file at {path}.")
+        with st.spinner(f"Answering every question in {path.name}…"):
+            from ask.evaluate import evaluate
+
+            from ask import load
+
+            bot = load(settings)
+            figures = evaluate(path, bot).to_dict()
+            log.record_eval_run(figures, eval_file=str(path), index_version=bot.index_version, run_by=maintainer.name)
+    except idx.ChatbotError as exc:
+        st.error(str(exc))
+
+runs = log.eval_runs(limit=2)
+if not runs:
+    st.info("No evaluation has been run yet.")
+else:
+    latest, previous = runs[0], runs[1] if len(runs) > 1 else None
+    st.write(
+        f"Latest run: {latest.created_at} by {latest.run_by} on index {latest.index_version}, "
+        f"file {latest.eval_file}"
+        + (f". Previous run: {previous.created_at} on index {previous.index_version}." if previous else ".")
+    )
+    rows = compare_runs(latest.overall, previous.overall if previous else None)
+    st.dataframe(
+        [
+            {
+                "figure": METRICS.get(row.name, (row.name, 0))[0],
+                "this run": row.latest,
+                "previous run": row.previous,
+                "change": row.change,
+                "verdict": row.verdict,
+            }
+            for row in rows
+        ],
+        hide_index=True,
+        key="eval-table",
+    )
+    if worse := [row for row in rows if row.verdict == "worse"]:
+        st.warning("Worse than the previous run: " + ", ".join(METRICS.get(r.name, (r.name, 0))[0] for r in worse))
+    if latest.by_category:
+        with st.expander("By category (this run)"):
+            st.dataframe(
+                [{"category": name, **figures} for name, figures in latest.by_category.items()],
+                hide_index=True,
+                key="eval-by-category",
+            )
