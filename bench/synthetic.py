@@ -89,15 +89,21 @@ def corpus_vocabulary() -> tuple[list[str], np.ndarray]:
     return words, np.array([counts[w] for w in words], dtype=np.float64)
 
 
-def passage_texts(count: int, *, seed: int = 2, words_per_passage: int = WORDS_PER_PASSAGE) -> list[str]:
-    """``count`` passages of words drawn from the corpus vocabulary by frequency, ending in a full stop."""
-    words, frequency = corpus_vocabulary()
-    vocabulary = np.array(words, dtype=object)
+def passage_words(count: int, *, seed: int = 2, words_per_passage: int = WORDS_PER_PASSAGE) -> np.ndarray:
+    """Word numbers (into ``corpus_vocabulary()``) of ``count`` passages, drawn by frequency."""
+    _, frequency = corpus_vocabulary()
     rng = np.random.default_rng(seed)
-    texts: list[str] = []
-    chunk = 50_000
-    for start in range(0, count, chunk):
-        size = min(chunk, count - start)
-        picks = vocabulary[rng.choice(len(words), (size, words_per_passage), p=frequency / frequency.sum())]
-        texts.extend(" ".join(row).capitalize() + "." for row in picks)
-    return texts
+    return rng.choice(len(frequency), (count, words_per_passage), p=frequency / frequency.sum()).astype(np.int32)
+
+
+def passage_texts(word_ids: np.ndarray, *, sentences_per_passage: int = 3) -> list[str]:
+    """Texts of passages given as word numbers: that many capitalised sentences, each ending in a full stop."""
+    words, _ = corpus_vocabulary()
+    length = -(-word_ids.shape[1] // sentences_per_passage)
+    return [
+        " ".join(
+            " ".join(words[i] for i in row[start : start + length]).capitalize() + "."
+            for start in range(0, len(row), length)
+        )
+        for row in word_ids.tolist()
+    ]
