@@ -76,7 +76,7 @@ class Bot:
             return self._refuse(question, "no quotable sentence")
         stages = scope.early_stage_only(searched, lexicon)
         if stages:
-            spans = [s for s in spans if scope.mentions_stage(self.retriever, s.sentences, stages)]
+            spans = [s for s in spans if scope.about_stage(self.retriever, query, s.sentences, stages)]
             if not spans:
                 return self._refuse(question, f"no quote is about {', '.join(sorted(stages))}")
         best_dense = float(scores.dense[self.retriever.quotable].max())

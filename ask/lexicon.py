@@ -13,7 +13,7 @@ from index.errors import PromptError
 
 LEXICON_FILE = Path(__file__).with_name("lexicon.toml")
 _SECTIONS = {"expand", "words", "subjects", "cancers", "quantity", "furniture", "followup"}
-_WORD_LISTS = {"stop", "everyday"}
+_WORD_LISTS = {"stop", "everyday", "topic"}
 
 
 @dataclass(frozen=True)
@@ -23,6 +23,7 @@ class Lexicon:
     expansions: tuple[tuple[re.Pattern, str], ...]
     stop: frozenset[str]
     everyday: frozenset[str]
+    topic: frozenset[str]
     furniture: tuple[re.Pattern, ...]
     subjects: frozenset[str]
     cancer_sites: frozenset[str]
@@ -79,6 +80,7 @@ def load_lexicon(path: Path = LEXICON_FILE) -> Lexicon:
         expansions=expansions,
         stop=frozenset(data["words"]["stop"].split()),
         everyday=frozenset(data["words"]["everyday"].split()),
+        topic=frozenset(data["words"]["topic"].split()),
         furniture=furniture,
         subjects=frozenset(data["subjects"]["words"].split()),
         cancer_sites=frozenset(data["cancers"]["sites"].split()),

@@ -18,14 +18,16 @@ from ask.vocabulary import Vocabulary
 from index import Index
 
 # Weights of the fused score; the parts are each in [0, 1].
-W_SENTENCE = 0.45
-W_PASSAGE = 0.20
-W_LEXICAL = 0.25
-W_COVERAGE = 0.10
+W_SENTENCE = 0.50
+W_PASSAGE = 0.15
+W_LEXICAL = 0.20
+W_COVERAGE = 0.15
 HEADING_WEIGHT = 0.5
 INTRO_WEIGHT = 0.3
 EXPANSION_WEIGHT = 0.6
-EVERYDAY_WEIGHT = 0.4
+EVERYDAY_WEIGHT = 0.8  # in BM25; in coverage an everyday word counts half
+TOPIC_WEIGHT = 0.3  # the pages' own topic (metastatic breast cancer) says little about which sentence answers
+LEXICAL_FLOOR = 0.4  # a BM25 score is divided by the best one, or by this share of a perfect match if higher
 
 
 @dataclass(frozen=True)
@@ -36,7 +38,7 @@ class Query:
     content: tuple[str, ...]  # corrected content words, neither stop nor everyday words
     absent: tuple[str, ...]  # content words the pages never use (after typo correction)
     weights: dict[str, float]  # stemmed term → weight for BM25
-    key_terms: dict[str, float]  # stemmed content term → idf, for coverage
+    key_terms: dict[str, tuple[float, frozenset[str]]]  # content term → (idf, the terms that cover it)
 
 
 @dataclass(frozen=True)
@@ -80,6 +82,7 @@ class Retriever:
             docs.append(doc)
             self.context_terms.append(frozenset(own | set(terms(headings[i]))))
         self.sentence_bm25 = BM25(docs)
+        self.max_idf = max(self.sentence_bm25.idf.values(), default=1.0)
         self.sentence_passages = self._sentence_passages()
         corpus_words = [w for i, t in enumerate(self.sentence_texts) if self.quotable[i] for w in words(t)]
         self.vocabulary = Vocabulary.from_words(corpus_words)
@@ -88,7 +91,12 @@ class Retriever:
         """A question, a link, a caption or a headline is never quoted as an answer."""
         if text.rstrip().endswith("?") or len(text) < 20 or self.lexicon.is_furniture(text):
             return False
-        block = self.block_of[self.index.sentences[i].block]
+        sentence = self.index.sentences[i]
+        block = self.block_of[sentence.block]
+        if text.rstrip().endswith(":"):  # an introduction is an answer only with the list it introduces
+            following = [b for b in self.index.blocks if b.doc_id == block.doc_id and b.start >= block.end]
+            nearest = min(following, key=lambda b: b.start, default=None)
+            return sentence.end == block.end and nearest is not None and nearest.kind == "list"
         if block.kind == "paragraph":
             whole = self.index.texts[block.doc_id][block.start : block.end].rstrip()
             return whole[-1] in ".!:;)]\"'”’" and not whole.endswith(("’", "'"))
@@ -124,6 +132,13 @@ class Retriever:
             out.append(np.array(ids, dtype=np.int64))
         return out
 
+    def coverage(self, query: Query, context: frozenset[str] | set[str]) -> float:
+        """The idf-weighted share of the question's content words found in ``context``."""
+        total = sum(idf for idf, _ in query.key_terms.values())
+        if total <= 0:  # nothing but the pages' topic: every sentence covers it equally
+            return 0.0
+        return sum(idf for idf, alternatives in query.key_terms.values() if alternatives & context) / total
+
     def query(self, text: str) -> Query:
         """Correct, filter and weight the question's words."""
         lexicon = self.lexicon
@@ -131,27 +146,31 @@ class Retriever:
         corrected = " ".join(tokens)
         content, absent = [], []
         weights: dict[str, float] = {}
+        key_terms: dict[str, tuple[float, frozenset[str]]] = {}
         for token in tokens:
             if token in lexicon.stop:
                 continue
             everyday = token in lexicon.everyday
+            topic = token in lexicon.topic
             term = stem(token)
-            weights[term] = max(weights.get(term, 0.0), EVERYDAY_WEIGHT if everyday else 1.0)
-            if everyday or len(token) < 2:
+            weight = TOPIC_WEIGHT if topic else EVERYDAY_WEIGHT if everyday else 1.0
+            weights[term] = max(weights.get(term, 0.0), weight)
+            if topic or len(token) < 2:
+                continue
+            alternatives = {term, *terms(lexicon.expand(token))} - lexicon.stop
+            idf = max((self.sentence_bm25.idf.get(t, 0.0) for t in alternatives), default=0.0) or self.max_idf
+            key_terms[term] = (idf * (0.5 if everyday else 1.0), frozenset(alternatives))
+            if everyday:
                 continue
             content.append(token)
             if not self.vocabulary.knows(token) and not token.isdigit():
                 absent.append(token)
         for term in terms(" ".join(t for t in tokens if t not in lexicon.stop)):
             if term.startswith("stage") and term[5:].isdigit():
-                weights[term] = 1.0
+                weights[term] = TOPIC_WEIGHT if term == "stage4" else 1.0
         for term in terms(lexicon.expand(normalise(corrected))):
             if term not in lexicon.stop:
                 weights.setdefault(term, EXPANSION_WEIGHT)
-        key_terms = {}
-        for token in content:
-            term = stem(token)
-            key_terms[term] = self.sentence_bm25.idf.get(term, 3.0)
         return Query(corrected, tuple(content), tuple(absent), weights, key_terms)
 
     def score(self, query: Query, vector: np.ndarray) -> Scores:
@@ -163,14 +182,10 @@ class Retriever:
             passage_cos[passage_id] = cosine
         passage = np.array([passage_cos[ids].max() if len(ids) else 0.0 for ids in self.sentence_passages])
         raw = self.sentence_bm25.scores(query.weights)
-        lexical = raw / raw.max() if raw.max() > 0 else raw
-        total = sum(query.key_terms.values())
-        if total > 0:
-            coverage = np.array(
-                [sum(w for t, w in query.key_terms.items() if t in ctx) / total for ctx in self.context_terms]
-            )
-        else:
-            coverage = np.zeros(len(dense))
+        perfect = sum(w * self.sentence_bm25.idf.get(t, 0.0) for t, w in query.weights.items())
+        scale = max(float(raw.max()), LEXICAL_FLOOR * perfect)
+        lexical = raw / scale if scale > 0 else raw
+        coverage = np.array([self.coverage(query, ctx) for ctx in self.context_terms])
         fused = W_SENTENCE * dense + W_PASSAGE * passage + W_LEXICAL * lexical + W_COVERAGE * coverage
         fused = np.where(self.quotable, fused, fused - 1.0)
         return Scores(query, dense, passage, lexical, coverage, fused)

@@ -13,11 +13,12 @@ import re
 from ask.lexicon import Lexicon
 from ask.retrieve import Query, Retriever
 from ask.text import normalise, terms, words
-from ask.vocabulary import english_words
+from ask.vocabulary import near_english_word
 
 # Evidence floors: the best sentence's cosine, and the best quote's fused score.
-MIN_DENSE = 0.42
-MIN_FUSED = 0.50
+MIN_DENSE = 0.40
+MIN_FUSED = 0.42
+MIN_STAGE_COVERAGE = 0.5
 RARE_TERM_CHARS = 7
 _NUMBER = re.compile(
     r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|"
@@ -29,11 +30,10 @@ _EARLY_STAGE = re.compile(r"\bstage([0-3])\b")
 
 def uncovered_subject(query: Query, lexicon: Lexicon) -> str | None:
     """A content word naming a health subject (or a rare term) that the pages never use."""
-    english = english_words()
     for word in query.absent:
         if word in lexicon.expansions_known:
             continue
-        if word in lexicon.subjects or (len(word) >= RARE_TERM_CHARS and word not in english):
+        if word in lexicon.subjects or (len(word) >= RARE_TERM_CHARS and not near_english_word(word)):
             return f"the pages never mention {word!r}"
     return None
 
@@ -74,12 +74,19 @@ def weak_evidence(best_dense: float, best_fused: float) -> str | None:
     return None
 
 
-def mentions_stage(retriever: Retriever, sentence_ids: tuple[int, ...], stages: set[str]) -> bool:
-    """Whether the quote (or its block) names one of ``stages``."""
+def about_stage(retriever: Retriever, query: Query, sentence_ids: tuple[int, ...], stages: set[str]) -> bool:
+    """Whether the quote (or its block) names one of ``stages`` and also covers the rest of the question."""
     index = retriever.index
+    context: set[str] = set()
     for i in sentence_ids:
         s = index.sentences[i]
         block = retriever.block_of[s.block]
-        if stages & set(terms(index.texts[s.doc_id][block.start : block.end])):
-            return True
-    return False
+        context |= set(terms(index.texts[s.doc_id][block.start : block.end])) | retriever.context_terms[i]
+    if not stages & context:
+        return False
+    rest = {t: v for t, v in query.key_terms.items() if not t.isdigit()}
+    if not rest:
+        return True
+    total = sum(idf for idf, _ in rest.values())
+    covered = sum(idf for idf, alternatives in rest.values() if alternatives & context)
+    return covered >= MIN_STAGE_COVERAGE * total
