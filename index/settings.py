@@ -7,7 +7,7 @@ settings.
     MBC_CORPUS_DIR   the pages and their sources.json      (default: corpus/)
     MBC_INDEX_DIR    the built index, versions inside       (default: var/index/)
     MBC_KEEP_VERSIONS  how many index versions to keep      (default: 3)
-    MBC_FAISS_INDEX  force a FAISS index type: flat | hnsw  (default: chosen by size)
+    MBC_FAISS_INDEX  force a FAISS index type: flat | ivf | hnsw  (default: chosen by size)
     MBC_AUDIT_DB     the audit database (SQLite)            (default: var/audit.sqlite3)
     MBC_AUDIT        "off" stops storing answers            (default: on)
     MBC_STAFF_USERS  staff sign-ins, "name:roles:hash" entries (default: none, staff pages off;
