@@ -109,13 +109,13 @@ if st.button("Run evaluation", key="run-eval"):
         if not path.is_file():
             raise idx.ChatbotError(f"There is no labelled file at {path}.")
         with st.spinner(f"Answering every question in {path.name}…"):
-            from ask.evaluate import evaluate
-
             from ask import load
+            from ask.evaluate import evaluate
 
             bot = load(settings)
             figures = evaluate(path, bot).to_dict()
             log.record_eval_run(figures, eval_file=str(path), index_version=bot.index_version, run_by=maintainer.name)
+            st.session_state["eval-misses"] = figures.get("misses") or []
     except idx.ChatbotError as exc:
         st.error(str(exc))
 
@@ -152,4 +152,9 @@ else:
                 [{"category": name, **figures} for name, figures in latest.by_category.items()],
                 hide_index=True,
                 key="eval-by-category",
+            )
+    if (misses := st.session_state.get("eval-misses")) is not None:
+        with st.expander(f"Questions the run in this session got wrong: {len(misses)}"):
+            st.dataframe(
+                [{k: v for k, v in miss.items() if k != "quotes"} for miss in misses], hide_index=True, key="misses"
             )
