@@ -1,0 +1,126 @@
+"""Who can open the staff pages: sign-in required, disabled when unconfigured, and nothing for patients."""
+
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import index as idx
+from ask.access import make_entry
+
+PRIVATE = "a private question another patient asked"
+BOTH_PAGES = pytest.mark.parametrize("page", ["reviewer", "maintainer"])
+ENABLE = (
+    "To enable it, make a sign-in with `python -m ask.access YOUR_NAME reviewer` (or `maintainer`, or "
+    "`reviewer+maintainer`) and put the line it prints in the MBC_STAFF_USERS environment variable, or as "
+    "MBC_STAFF_USERS in .streamlit/secrets.toml, then restart the app."
+)
+
+
+@pytest.fixture
+def private_answer(record_answer) -> int:
+    return record_answer(PRIVATE, [], status="refused")
+
+
+@BOTH_PAGES
+def test_without_configured_staff_the_page_is_disabled_and_says_how_to_enable_it(page, pages, private_answer):
+    at = pages.ok(pages.open(getattr(pages, page)))
+    assert [w.value for w in at.warning] == [
+        f"The {page} page is disabled: no staff sign-in with the {page} role is configured. {ENABLE}"
+    ]
+    assert len(at.text_input) == 0  # no sign-in form to try
+    assert PRIVATE not in pages.text(at)
+
+
+@BOTH_PAGES
+def test_the_page_asks_for_a_sign_in_and_shows_nothing_before(page, staff, pages, private_answer):
+    at = pages.ok(pages.open(getattr(pages, page)))
+    assert [t.label for t in at.text_input] == ["Name", "Password"]
+    assert at.text_input(key="sign-in-password").proto.type == at.text_input(key="sign-in-password").proto.PASSWORD
+    assert PRIVATE not in pages.text(at)
+    assert len(at.metric) == 0 and [b.key for b in at.button] == ["sign-in-submit"]
+
+
+@pytest.mark.parametrize(
+    ("page", "name", "password"),
+    [
+        ("reviewer", "ann", "wrong password"),
+        ("reviewer", "nobody", "ann reviews passages"),
+        ("reviewer", "max", None),  # a maintainer only
+        ("maintainer", "ann", None),  # a reviewer only
+        ("maintainer", "max", ""),
+    ],
+)
+def test_a_wrong_sign_in_is_refused(page, name, password, staff, pages, private_answer):
+    at = pages.ok(pages.sign_in(pages.open(getattr(pages, page)), name, password))
+    assert [e.value for e in at.error] == [f"That name and password do not open the {page} page."]
+    assert PRIVATE not in pages.text(at)
+    assert "sign-in-name" in [t.key for t in at.text_input]
+
+
+@pytest.mark.parametrize(("page", "name"), [("reviewer", "ann"), ("reviewer", "kim"), ("maintainer", "kim")])
+def test_the_right_sign_in_opens_the_page(page, name, staff, pages, private_answer):
+    at = pages.open_signed_in(getattr(pages, page), name)
+    assert f"Signed in as **{name}**" in [m.value for m in at.sidebar.markdown]
+    if page == "reviewer":
+        assert PRIVATE in [t.value for t in at.text]
+    else:
+        assert "No index has been built" in pages.text(at)
+
+
+def test_signing_out_hides_the_page_again(staff, pages, private_answer):
+    at = pages.open_signed_in(pages.reviewer, "ann")
+    at.button(key="sign-out").click().run()
+    assert PRIVATE not in pages.text(at)
+    assert [t.label for t in at.text_input] == ["Name", "Password"]
+
+
+def test_sign_in_can_come_from_streamlit_secrets(pages, private_answer, staff_users_value):
+    at = pages.open(pages.reviewer, secrets={"MBC_STAFF_USERS": staff_users_value})
+    assert [t.label for t in at.text_input] == ["Name", "Password"]
+    at = pages.ok(pages.sign_in(at, "ann"))
+    assert PRIVATE in [t.value for t in at.text]
+
+
+def test_a_removed_account_is_signed_out_at_once(staff, pages, private_answer, monkeypatch):
+    at = pages.open_signed_in(pages.reviewer, "ann")
+    monkeypatch.setenv("MBC_STAFF_USERS", make_entry("zoe", "reviewer", "zoe's password"))
+    at.run()
+    assert PRIVATE not in pages.text(at)
+    assert [t.label for t in at.text_input] == ["Name", "Password"]
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (
+            "ann:reviewer:secret",
+            "MBC_STAFF_USERS entry 1 (ann) has no scrypt hash; make one with: python -m ask.access",
+        ),
+        ("ann:nurse:scrypt$1$2$3$4$5", "MBC_STAFF_USERS entry 1 (ann) has roles 'nurse'; use reviewer or maintainer"),
+        ("just-a-name", "MBC_STAFF_USERS entry 1 is not name:roles:hash."),
+    ],
+)
+def test_wrong_sign_in_settings_disable_the_page_with_one_calm_sentence(value, message, pages, monkeypatch):
+    monkeypatch.setenv("MBC_STAFF_USERS", value)
+    at = pages.ok(pages.open(pages.reviewer))
+    (error,) = at.error
+    assert error.value.startswith("The reviewer page is disabled because its sign-in settings are wrong: " + message)
+    assert value.split(":")[-1] not in error.value  # the message never repeats the hash part
+    assert len(at.text_input) == 0
+
+
+@pytest.mark.slow
+def test_patients_cannot_reach_audit_data_from_the_chat_page(staff, use_built_index, pages, private_answer):
+    chat = AppTest.from_file(str(idx.REPO_ROOT / "app.py"), default_timeout=180)
+    chat.secrets["tests"] = "isolated from local secrets"
+    chat.run()
+    pages.ok(chat)
+    assert PRIVATE not in pages.text(chat)
+    # The staff pages are one click away in the navigation; they ask for a sign-in and show nothing.
+    for page in ("pages/1_Reviewer.py", "pages/2_Maintainer.py"):
+        chat.switch_page(page).run()
+        pages.ok(chat)
+        assert [t.label for t in chat.text_input] == ["Name", "Password"]
+        assert PRIVATE not in pages.text(chat)
+        assert not chat.metric and not chat.dataframe
