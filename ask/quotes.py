@@ -134,4 +134,4 @@ class QuoteSelector:
             pick = max(pool, key=lambda s: s.score - (SAME_PAGE_PENALTY if s.doc_id in pages else 0.0))
             chosen.append(pick)
             pool.remove(pick)
-        return chosen
+        return sorted(chosen, key=lambda s: -s.score)

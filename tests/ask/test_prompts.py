@@ -1,0 +1,81 @@
+"""The prompts/ files: loaded into checked models that reject unknown and name missing entries."""
+
+from __future__ import annotations
+
+import pytest
+
+from ask.guard import REQUESTS_FILE, URGENT_FILE, first_match, load_groups
+from ask.messages import MESSAGES_FILE, load_messages
+from index.errors import PromptError
+
+
+def test_the_shipped_prompts_load():
+    messages = load_messages()
+    assert "care team" in messages.refused
+    assert "911" in messages.urgent_emergency and "116 123" in messages.urgent_self_harm
+    assert load_groups(URGENT_FILE) and load_groups(REQUESTS_FILE)
+
+
+def _write_messages(tmp_path, drop=None, extra=None, too_long=None):
+    text = MESSAGES_FILE.read_text(encoding="utf-8")
+    lines = text.splitlines()
+    if drop:
+        start = next(i for i, line in enumerate(lines) if line.startswith(f"{drop} ="))
+        end = next(i for i in range(start + 1, len(lines)) if lines[i].endswith('"""'))
+        lines = lines[:start] + lines[end + 1 :]
+    if extra:
+        lines.append(f'{extra} = "hello"')
+    if too_long:
+        start = next(i for i, line in enumerate(lines) if line.startswith("too_long ="))
+        end = next(i for i in range(start + 1, len(lines)) if lines[i].endswith('"""'))
+        lines = [*lines[:start], f'too_long = "{too_long}"', *lines[end + 1 :]]
+    path = tmp_path / "messages.toml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        ({"drop": "refused"}, "missing message(s): refused"),
+        ({"extra": "greeting"}, "unknown message(s): greeting"),
+        ({"too_long": "Too long: {length} of {limit}"}, "unknown variable(s) limit"),
+        ({"too_long": "Too long: {length}"}, "missing variable(s) max_chars"),
+    ],
+)
+def test_a_wrong_messages_file_is_named(tmp_path, change, problem):
+    with pytest.raises(PromptError, match=r".*" + problem.replace("(", r"\(").replace(")", r"\)")):
+        load_messages(_write_messages(tmp_path, **change))
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        ('[[group]]\nname = "x"\nmessage = "refused"\n', "missing key(s) patterns"),
+        ('[[group]]\nname = "x"\nmessage = "refused"\npatterns = []\ncolour = "red"\n', "unknown key(s) colour"),
+        ('[[group]]\nname = "x"\nmessage = "nope"\npatterns = []\n', "message 'nope' is not one of"),
+        ('[[group]]\nname = "x"\nmessage = "refused"\npatterns = [\'(\']\n', "bad pattern"),
+        ('title = "x"\n', "must hold only"),
+    ],
+)
+def test_a_wrong_pattern_file_is_named(tmp_path, content, problem):
+    path = tmp_path / "patterns.toml"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(PromptError, match=problem.replace("(", r"\(").replace(")", r"\)")):
+        load_groups(path)
+
+
+@pytest.mark.parametrize(
+    ("text", "group"),
+    [
+        ("I can’t breathe and my chest is tight", "emergency"),
+        ("My husband has collapsed", "emergency"),
+        ("she suddenly can't walk and lost control of her bladder", "emergency"),
+        ("I want to end my life", "self_harm"),
+        ("what are the symptoms of brain mets?", None),
+        ("I can't stop crying since the diagnosis", None),
+    ],
+)
+def test_urgent_patterns_match_normalised_text(text, group):
+    found = first_match(load_groups(URGENT_FILE), text)
+    assert (found.name if found else None) == group
