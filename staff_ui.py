@@ -91,7 +91,7 @@ def served_index(settings: idx.Settings) -> idx.Index:
 
 def escape_markdown(text: str) -> str:
     """Text safe to put inside Markdown (labels, bold names): every special character backslashed."""
-    specials = "\\`*_{}[]()#+-.!|<>~$:"
+    specials = "\\`*_{}[]()#+-.!|<>~$:&"
     return "".join("\\" + ch if ch in specials else ch for ch in text.replace("\n", " "))
 
 

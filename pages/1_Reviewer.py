@@ -119,9 +119,10 @@ def show_quote(answer: StoredAnswer, quote: StoredQuote) -> None:
 
     if quote.verdict is not None:
         current = quote.verdict
+        esc = staff_ui.escape_markdown
         st.info(
-            f"Verdict: {current.label}, by {current.reviewer} at {current.created_at}"
-            + (f". Comment: {current.comment}" if current.comment else ""),
+            f"Verdict: {current.label}, by {esc(current.reviewer)} at {current.created_at}"
+            + (f". Comment: {esc(current.comment)}" if current.comment else ""),
         )
     with st.form(key=f"verdict-form-{quote.id}"):
         options = list(VERDICTS)

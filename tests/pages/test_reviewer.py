@@ -193,3 +193,21 @@ def test_citations_go_stale_after_the_page_changes_and_is_reindexed(
     )
     # The vanished quote: the new page without any mark.
     assert any(escape(added.strip()) in body and "<mark" not in body for body in bodies)
+
+
+def test_hostile_names_and_addresses_stay_plain_text(staff, served, pages, record_answer, quote_of):
+    sentence = next(s for s in served.sentences if s.doc_id == DOC)
+    hostile = quote_of(served, DOC, sentence.start, sentence.end) | {
+        "publisher": "<b>Hostile</b> & Co [pub](javascript:alert(3))",
+        "title": "**Spread** <i>guide</i> :red[loud] $x^2$",
+        "url": "javascript:alert(4)",
+    }
+    record_answer("hostile citation", [hostile])
+    at = pages.ok(pages.open_signed_in(pages.reviewer, "ann"))
+    source_line = next(m.value for m in at.markdown if "Hostile" in m.value)
+    # Every Markdown and HTML character of the stored names is backslash-escaped, so none of it acts.
+    assert r"\<b\>Hostile\</b\> \& Co \[pub\]\(javascript\:alert\(3\)\)" in source_line
+    assert r"\*\*Spread\*\* \<i\>guide\</i\> \:red\[loud\] \$x^2\$" in source_line
+    assert r"Address: javascript\:alert\(4\)" in source_line
+    (label,) = [e.label for e in at.expander if "Hostile" in e.label]
+    assert r"\[pub\]\(javascript\:alert\(3\)\)" in label
