@@ -32,7 +32,10 @@ def percentiles_ms(seconds: list[float]) -> tuple[float, float]:
 
 
 def machine() -> str:
-    """One line naming the CPU, core count and memory, for the README next to the figures."""
+    """One line naming the CPU, cores, memory and the current load, for the README next to the figures.
+
+    The load average is there because other work on the machine slows every figure down.
+    """
     cpu = platform.processor() or "unknown CPU"
     for line in Path("/proc/cpuinfo").read_text().splitlines():
         if line.startswith("model name"):
@@ -41,7 +44,11 @@ def machine() -> str:
     memory_kb = next(
         int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal:")
     )
-    return f"{cpu}, {os.cpu_count()} cores, {memory_kb / 1024**2:.0f} GB RAM, Python {platform.python_version()}"
+    load = os.getloadavg()[0]
+    return (
+        f"{cpu}, {os.cpu_count()} cores, {memory_kb / 1024**2:.0f} GB RAM, Python {platform.python_version()}; "
+        f"load average {load:.1f}"
+    )
 
 
 def dev_questions(path: Path = DEV_QUESTIONS) -> list[str]:

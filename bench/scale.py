@@ -12,8 +12,10 @@ Three tables:
 2. Lexical search: ``ask.bm25.BM25`` over the passages (terms made from the generated
    words): build time, memory, and one scoring pass per dev question, p50/p95.
    Tokenising with ``ask.text.terms`` is timed on a sample and scaled to the size.
-3. Quote selection: ``ask.retrieve.Retriever`` over a synthetic index (three sentences a
-   passage): load time, memory, and ``query`` + ``score`` per dev question, p50/p95.
+3. Quote selection: ``ask.retrieve.Retriever`` and ``ask.quotes.QuoteSelector`` over a
+   synthetic index (three sentences a passage): load time, memory, and per dev question
+   the sentence scoring (``query`` + ``score``) and the quote choice (``candidates`` +
+   ``select``), each p50/p95.
 
 Each measurement runs in a fresh process so memory figures are its own.
 """
@@ -38,6 +40,7 @@ WARM_UP = 20
 K = 10
 TOKENISE_SAMPLE = 2_000
 PARTS = ("vectors", "lexical", "quotes")
+QUOTE_QUESTIONS = 25  # ask's per-question cost grows with the corpus; 25 questions keep 100k to minutes
 
 
 def _in_fresh_process(function, *args):
@@ -194,27 +197,38 @@ def synthetic_index(count: int):
 
 
 def _probe_quotes(count: int) -> dict:
-    """In a fresh process: ask's Retriever over a synthetic index, loaded and asked every dev question."""
+    """In a fresh process: ask's Retriever and QuoteSelector over a synthetic index, asked every dev question."""
     import faiss
 
     from ask.lexicon import load_lexicon
+    from ask.quotes import QuoteSelector
     from ask.retrieve import Retriever
 
     faiss.omp_set_num_threads(1)
     index = synthetic_index(count)
-    query_vectors = nearby_queries(index.passage_vectors, len(dev_questions()))
+    questions = dev_questions()[:QUOTE_QUESTIONS]
+    query_vectors = nearby_queries(index.passage_vectors, len(questions))
     before = rss_mb()
     started = time.perf_counter()
     retriever = Retriever(index, load_lexicon())
+    selector = QuoteSelector(retriever)
     load_seconds = time.perf_counter() - started
     memory = rss_mb() - before
-    seconds = []
-    for question, vector in zip(dev_questions(), query_vectors, strict=True):
+    score_seconds, select_seconds = [], []
+    for question, vector in zip(questions, query_vectors, strict=True):
         started = time.perf_counter()
-        retriever.score(retriever.query(question), vector)
-        seconds.append(time.perf_counter() - started)
-    p50, p95 = percentiles_ms(seconds)
-    return {"sentences": len(index.sentences), "load": load_seconds, "rss_mb": memory, "p50": p50, "p95": p95}
+        scores = retriever.score(retriever.query(question), vector)
+        scored = time.perf_counter()
+        selector.select(selector.candidates(scores))
+        score_seconds.append(scored - started)
+        select_seconds.append(time.perf_counter() - scored)
+    return {
+        "sentences": len(index.sentences),
+        "load": load_seconds,
+        "rss_mb": memory,
+        "score": percentiles_ms(score_seconds),
+        "select": percentiles_ms(select_seconds),
+    }
 
 
 def print_vector_table(sizes: tuple[int, ...]) -> None:
@@ -241,9 +255,12 @@ def print_quote_table(sizes: list[int]) -> None:
     quote_rows = []
     for count in sizes:
         probe = _in_fresh_process(_probe_quotes, count)
-        quote_rows.append([count, probe["sentences"], probe["load"], probe["rss_mb"], probe["p50"], probe["p95"]])
-    print("\nQuote selection (ask.retrieve.Retriever: query + score per dev question):")
-    print(table(["passages", "sentences", "load s", "RSS MB", "p50 ms", "p95 ms"], quote_rows), flush=True)
+        quote_rows.append(
+            [count, probe["sentences"], probe["load"], probe["rss_mb"], *probe["score"], *probe["select"]]
+        )
+    print(f"\nQuote selection (ask's Retriever and QuoteSelector; the first {QUOTE_QUESTIONS} dev questions):")
+    headers = ["passages", "sentences", "load s", "RSS MB", "score p50 ms", "score p95 ms", "select p50", "select p95"]
+    print(table(headers, quote_rows), flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
