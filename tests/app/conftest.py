@@ -1,0 +1,87 @@
+"""Fixtures for the patient page: the real app under AppTest, and a corpus with a hostile page."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from index import REPO_ROOT, Settings, settings_from_env
+
+APP = REPO_ROOT / "app.py"
+# The first run loads the model and the index; later runs answer one question each.
+RUN_TIMEOUT_S = 180
+
+# A page written to attack the page that shows it: HTML, a script, Markdown links and emphasis,
+# LaTeX and a Streamlit colour directive, all inside the sentences a patient will be quoted.
+HOSTILE_TEXT = """\
+Where metastatic breast cancer spreads
+
+Metastatic breast cancer most often spreads to the bones, the lungs, the liver or the brain <script>alert(1)</script> and this is called stage 4 [click](javascript:alert(1)).
+
+The bones are the most common place for breast cancer to spread **first** <img src=x onerror=alert(2)> :red[as a rule] $x^2$.
+
+Treatment of metastatic breast cancer aims to control the cancer and keep a good quality of life for as long as possible.
+"""
+HOSTILE_SOURCES = [
+    {
+        "file": "hostile.txt",
+        "seed": "900",
+        "publisher": "<b>Hostile</b> & Co [pub](javascript:alert(3))",
+        "title": "**Spread** <i>guide</i>",
+        "url": "javascript:alert(4)",
+    },
+    {
+        "file": "plain.txt",
+        "seed": "901",
+        "publisher": "Plain Publisher",
+        "title": "Living with advanced cancer",
+        "url": "https://example.org/living",
+    },
+]
+PLAIN_TEXT = """\
+Living with advanced cancer
+
+Many people live with advanced breast cancer for years, and treatment can often keep it under control.
+
+Your care team can help you with pain, tiredness and worries about the future.
+"""
+
+
+def app_test() -> AppTest:
+    return AppTest.from_file(str(APP), default_timeout=RUN_TIMEOUT_S)
+
+
+@pytest.fixture
+def page(use_built_index: Settings) -> AppTest:
+    """The patient page serving the session's real index, after its first run."""
+    at = app_test()
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+@pytest.fixture(scope="session")
+def hostile_index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny corpus whose pages and metadata contain HTML, scripts and Markdown, built with the real model."""
+    from ingest import build
+
+    corpus = tmp_path_factory.mktemp("hostile-corpus")
+    (corpus / "hostile.txt").write_text(HOSTILE_TEXT, encoding="utf-8")
+    (corpus / "plain.txt").write_text(PLAIN_TEXT, encoding="utf-8")
+    (corpus / "sources.json").write_text(json.dumps(HOSTILE_SOURCES), encoding="utf-8")
+    index_dir = tmp_path_factory.mktemp("hostile-index")
+    build(Settings(corpus_dir=corpus, index_dir=index_dir))
+    return index_dir
+
+
+@pytest.fixture
+def hostile_page(hostile_index_dir: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
+    monkeypatch.setenv("MBC_INDEX_DIR", str(hostile_index_dir))
+    assert settings_from_env().index_dir == hostile_index_dir
+    at = app_test()
+    at.run()
+    assert not at.exception, at.exception
+    return at
