@@ -36,6 +36,7 @@ __all__ = [
     "VERDICT_FILTERS",
     "AnswerFilter",
     "AuditLog",
+    "CitedSpan",
     "EvalRun",
     "StoredAnswer",
     "StoredQuote",
@@ -141,6 +142,19 @@ class StoredQuote:
     end: int
     score: float
     verdict: Verdict | None  # the newest verdict, None until reviewed
+
+
+@dataclass(frozen=True)
+class CitedSpan:
+    """Where a stored quote points: enough to check it against a newer index, and to find its answer."""
+
+    quote_id: int
+    answer_id: int
+    position: int
+    doc_id: str
+    start: int
+    end: int
+    text: str
 
 
 @dataclass(frozen=True)
@@ -422,6 +436,14 @@ class AuditLog:
         """Every stored quote with its current verdict, oldest answer first."""
         with self._connect() as db:
             return [_quote(row) for row in db.execute(_QUOTES_SELECT + " ORDER BY q.answer_id, q.position")]
+
+    def cited_spans(self) -> list[CitedSpan]:
+        """Every stored quote's page, offsets and text (no verdicts: cheap enough to check all on each view)."""
+        with self._connect() as db:
+            rows = db.execute(
+                'SELECT id, answer_id, position, doc_id, start, "end", text FROM quotes ORDER BY answer_id, position'
+            ).fetchall()
+        return [CitedSpan(*row) for row in rows]
 
     def cited_doc_ids(self) -> list[str]:
         """The pages any stored answer cites, for the page filter."""

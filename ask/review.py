@@ -13,7 +13,7 @@ import io
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from ask.audit import StoredAnswer, StoredQuote
+from ask.audit import CitedSpan, StoredAnswer, StoredQuote
 
 __all__ = [
     "CURRENT",
@@ -62,7 +62,7 @@ class CitationCheck:
         return _DESCRIPTIONS[self.state]
 
 
-def check_citation(quote: StoredQuote, texts: dict[str, str]) -> CitationCheck:
+def check_citation(quote: StoredQuote | CitedSpan, texts: dict[str, str]) -> CitationCheck:
     """Check ``quote`` against the served index's page texts (``index.texts``)."""
     page = texts.get(quote.doc_id)
     if page is None:
@@ -81,7 +81,7 @@ def check_citation(quote: StoredQuote, texts: dict[str, str]) -> CitationCheck:
     return CitationCheck(MOVED, page, best, best + len(quote.text))
 
 
-def stale_count(quotes: Iterable[StoredQuote], texts: dict[str, str]) -> int:
+def stale_count(quotes: Iterable[StoredQuote | CitedSpan], texts: dict[str, str]) -> int:
     """How many of ``quotes`` are stale against the served page texts."""
     return sum(check_citation(quote, texts).stale for quote in quotes)
 

@@ -3,18 +3,34 @@
 from __future__ import annotations
 
 from datetime import date
+from functools import partial
 
 import streamlit as st
 
 import index as idx
 import staff_ui
-from ask.audit import FEEDBACK_FILTERS, STATUSES, VERDICT_FILTERS, VERDICTS, AnswerFilter, StoredAnswer, StoredQuote
-from ask.review import MOVED, check_citation, export_csv, highlight_html, stale_count
+from ask.audit import (
+    FEEDBACK_FILTERS,
+    STATUSES,
+    VERDICT_FILTERS,
+    VERDICTS,
+    AnswerFilter,
+    AuditLog,
+    StoredAnswer,
+    StoredQuote,
+)
+from ask.review import MOVED, check_citation, export_csv, highlight_html
 
 PAGE_SIZE = 20
 ANY = "any"
 FEEDBACK_LABELS = {ANY: "any", "helpful": "helpful", "not_helpful": "not helpful", "none": "no feedback"}
 VERDICT_LABELS = {ANY: "any", **VERDICTS, "unreviewed": "not yet reviewed"}
+
+
+def export(log: AuditLog, where: AnswerFilter, texts: dict[str, str] | None) -> bytes:
+    """The CSV of every answer matching ``where``, made when the reviewer clicks download."""
+    return export_csv(log.answers(where, limit=log.count_answers(where) + 1), texts).encode("utf-8")
+
 
 st.set_page_config(page_title="Reviewer", layout="wide")
 st.title("Reviewer: cited passages")
@@ -23,7 +39,7 @@ reviewer = staff_ui.require_sign_in("reviewer", settings)
 
 try:
     log = staff_ui.audit_log(str(settings.audit_db))
-    all_quotes = log.all_quotes()
+    spans = log.cited_spans()
     cited_pages = log.cited_doc_ids()
 except idx.ChatbotError as exc:
     st.error(str(exc))
@@ -43,13 +59,13 @@ except idx.ChatbotError as exc:
     st.warning(f"Citations cannot be checked against the index: {exc}")
 
 if texts is not None:
-    stale = [(quote, check_citation(quote, texts)) for quote in all_quotes]
-    stale = [(quote, check) for quote, check in stale if check.stale]
+    stale = [(span, check_citation(span, texts)) for span in spans]
+    stale = [(span, check) for span, check in stale if check.stale]
     st.metric("Stale citations", len(stale), help="Quotes whose text is no longer at their offsets in the served index")
     if stale:
         with st.expander(f"{len(stale)} stale citation(s): where they are"):
-            for quote, check in stale:
-                st.text(f"Answer #{quote.answer_id}, citation {quote.position + 1} ({quote.doc_id}): {check.state}")
+            for span, check in stale:
+                st.text(f"Answer #{span.answer_id}, citation {span.position + 1} ({span.doc_id}): {check.state}")
 
 # --- filters -------------------------------------------------------------------------
 
@@ -81,13 +97,14 @@ with right:
     list_page = int(st.number_input("List page", min_value=1, max_value=pages_n, value=1, step=1, key="list-page"))
 with left:
     st.subheader(f"{total} answer(s), newest first")
-    matching = log.answers(where, limit=max(total, 1))
+    # Built only when clicked: exporting every answer on each view would slow the page as the log grows.
     st.download_button(
         "Download these answers and verdicts (CSV)",
-        data=export_csv(matching, texts),
+        data=partial(export, log, where, texts),
         file_name="answers-and-verdicts.csv",
         mime="text/csv",
         key="export",
+        on_click="ignore",
     )
 
 
@@ -152,7 +169,7 @@ if message := st.session_state.pop("saved-verdict", None):
     st.success(message)
 
 first = (list_page - 1) * PAGE_SIZE
-for answer in matching[first : first + PAGE_SIZE]:
+for answer in log.answers(where, limit=PAGE_SIZE, offset=first):
     with st.container(border=True):
         feedback_text = {None: "no feedback", True: "helpful", False: "not helpful"}[answer.helpful]
         st.markdown(
@@ -171,6 +188,3 @@ for answer in matching[first : first + PAGE_SIZE]:
                 label = "⚠️ Stale · " + label
             with st.expander(staff_ui.escape_markdown(label)):
                 show_quote(answer, quote)
-
-if texts is not None:
-    st.caption(f"{stale_count(all_quotes, texts)} stale citation(s) across all stored answers.")

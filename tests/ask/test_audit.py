@@ -255,3 +255,16 @@ def test_concurrent_writers_lose_nothing(tmp_path, shared):
         n, i = a.question.removeprefix("question ").split("-")
         assert [q.text for q in a.quotes] == [f"quote {n}-{i}-{k}" for k in range(3)]
     assert len(shared_log.all_quotes()) == total * 3
+
+
+def test_cited_spans_locate_every_quote(log):
+    first = log.record(answer("a", quotes=[quote(start=3, text="one"), quote("penn-medicine", 40, "two")]), 0)
+    log.record(answer("b", status="refused"), 0)
+    third = log.record(answer("c", quotes=[quote(start=7, text="three")]), 0)
+    spans = [(s.answer_id, s.position, s.doc_id, s.start, s.end, s.text) for s in log.cited_spans()]
+    assert spans == [
+        (first, 0, "susan-g-komen", 3, 6, "one"),
+        (first, 1, "penn-medicine", 40, 43, "two"),
+        (third, 0, "susan-g-komen", 7, 12, "three"),
+    ]
+    assert [s.quote_id for s in log.cited_spans()] == [q.id for q in log.all_quotes()]

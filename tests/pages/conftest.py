@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
@@ -45,7 +46,7 @@ class StaffPages:
     maintainer = MAINTAINER_PAGE
     passwords = PASSWORDS
 
-    def __init__(self, downloads: dict[str, bytes]) -> None:
+    def __init__(self, downloads: dict[str, Callable[[], bytes | str]]) -> None:
         self._downloads = downloads
 
     @staticmethod
@@ -83,30 +84,41 @@ class StaffPages:
         return at
 
     def download(self, at: AppTest, key: str) -> bytes:
-        """The bytes behind the download button ``key``, as Streamlit stored them for the browser."""
+        """The bytes the download button ``key`` sends when clicked."""
         button = next(b for b in at.get("download_button") if b.key == key)
-        file_id = button.proto.url.rsplit("/", 1)[-1].split(".", 1)[0]
-        return self._downloads[file_id]
+        file_id = button.proto.deferred_file_id or button.proto.url.rsplit("/", 1)[-1].split(".", 1)[0]
+        data = self._downloads[file_id]()
+        return data.encode("utf-8") if isinstance(data, str) else data
 
 
 @pytest.fixture
-def captured_downloads(monkeypatch: pytest.MonkeyPatch) -> dict[str, bytes]:
-    """The bytes behind each download button, by file id (Streamlit's real media storage, observed)."""
-    files: dict[str, bytes] = {}
-    original = MemoryMediaFileStorage.load_and_get_id
+def captured_downloads(monkeypatch: pytest.MonkeyPatch) -> dict[str, Callable[[], bytes | str]]:
+    """What each download button would send, by file id: Streamlit's real media manager, observed.
 
-    def load_and_get_id(self, path_or_data, mimetype, kind, filename=None):
-        file_id = original(self, path_or_data, mimetype, kind, filename)
-        if isinstance(path_or_data, bytes):
-            files[file_id] = path_or_data
+    A deferred download (data given as a callable) is made only when clicked; the test calls it.
+    """
+    files: dict[str, Callable[[], bytes | str]] = {}
+    add_deferred = MediaFileManager.add_deferred
+    load_and_get_id = MemoryMediaFileStorage.load_and_get_id
+
+    def spy_deferred(self, data_callable, *args, **kwargs):
+        file_id = add_deferred(self, data_callable, *args, **kwargs)
+        files[file_id] = data_callable
         return file_id
 
-    monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", load_and_get_id)
+    def spy_eager(self, path_or_data, mimetype, kind, filename=None):
+        file_id = load_and_get_id(self, path_or_data, mimetype, kind, filename)
+        if isinstance(path_or_data, bytes):
+            files[file_id] = lambda: path_or_data
+        return file_id
+
+    monkeypatch.setattr(MediaFileManager, "add_deferred", spy_deferred)
+    monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", spy_eager)
     return files
 
 
 @pytest.fixture
-def pages(captured_downloads: dict[str, bytes]) -> StaffPages:
+def pages(captured_downloads: dict[str, Callable[[], bytes | str]]) -> StaffPages:
     return StaffPages(captured_downloads)
 
 

@@ -211,3 +211,14 @@ def test_hostile_names_and_addresses_stay_plain_text(staff, served, pages, recor
     assert r"Address: javascript\:alert\(4\)" in source_line
     (label,) = [e.label for e in at.expander if "Hostile" in e.label]
     assert r"\[pub\]\(javascript\:alert\(3\)\)" in label
+
+
+def test_the_list_is_paged_twenty_at_a_time(staff, pages, record_answer):
+    for n in range(25):
+        record_answer(f"question {n:02d}", [], status="refused", at=datetime(2026, 11, 1, 0, n, tzinfo=UTC))
+    at = pages.open_signed_in(pages.reviewer, "ann")
+    shown = [t.value for t in at.text if t.value.startswith("question ")]
+    assert shown == [f"question {n:02d}" for n in range(24, 4, -1)]
+    at.number_input(key="list-page").set_value(2).run()
+    shown = [t.value for t in at.text if t.value.startswith("question ")]
+    assert shown == [f"question {n:02d}" for n in range(4, -1, -1)]
