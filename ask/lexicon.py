@@ -11,6 +11,7 @@ from pathlib import Path
 from ask.text import normalise
 from index.errors import PromptError
 
+_WORD = re.compile(r"[a-z0-9]+\+?")
 LEXICON_FILE = Path(__file__).with_name("lexicon.toml")
 _SECTIONS = {"expand", "words", "subjects", "cancers", "quantity", "furniture", "followup"}
 _WORD_LISTS = {"stop", "everyday", "topic"}
@@ -20,7 +21,8 @@ _WORD_LISTS = {"stop", "everyday", "topic"}
 class Lexicon:
     """Phrase expansions and word lists used to match questions to the pages."""
 
-    expansions: tuple[tuple[re.Pattern, str], ...]
+    expansions: tuple[tuple[re.Pattern, str], ...]  # phrases of several words
+    word_expansions: dict[str, str]  # single words, looked up directly
     stop: frozenset[str]
     everyday: frozenset[str]
     topic: frozenset[str]
@@ -36,7 +38,8 @@ class Lexicon:
 
     def expand(self, normalised: str) -> str:
         """Words the lexicon adds for the phrases found in a normalised question."""
-        added = [extra for pattern, extra in self.expansions if pattern.search(normalised)]
+        added = [self.word_expansions[w] for w in _WORD.findall(normalised) if w in self.word_expansions]
+        added += [extra for pattern, extra in self.expansions if pattern.search(normalised)]
         return " ".join(added)
 
     def asks_for_number(self, normalised: str) -> bool:
@@ -68,9 +71,11 @@ def load_lexicon(path: Path = LEXICON_FILE) -> Lexicon:
     if set(data["cancers"]) != {"sites", "spread_context"}:
         raise PromptError(f"{path} [cancers] must have exactly: sites, spread_context")
     try:
+        phrases = {normalise(phrase): extra for phrase, extra in data["expand"].items()}
         expansions = tuple(
-            (re.compile(r"(?<![a-z0-9])" + re.escape(normalise(phrase)) + r"(?![a-z0-9])"), extra)
-            for phrase, extra in data["expand"].items()
+            (re.compile(r"(?<![a-z0-9])" + re.escape(phrase) + r"(?![a-z0-9])"), extra)
+            for phrase, extra in phrases.items()
+            if not _WORD.fullmatch(phrase)
         )
         furniture = tuple(re.compile(pattern) for pattern in data["furniture"]["patterns"])
         quantity = tuple(re.compile(pattern) for pattern in data["quantity"]["patterns"])
@@ -78,6 +83,7 @@ def load_lexicon(path: Path = LEXICON_FILE) -> Lexicon:
         raise PromptError(f"{path} has a bad pattern: {exc}") from exc
     return Lexicon(
         expansions=expansions,
+        word_expansions={phrase: extra for phrase, extra in phrases.items() if _WORD.fullmatch(phrase)},
         stop=frozenset(data["words"]["stop"].split()),
         everyday=frozenset(data["words"]["everyday"].split()),
         topic=frozenset(data["words"]["topic"].split()),
@@ -89,5 +95,5 @@ def load_lexicon(path: Path = LEXICON_FILE) -> Lexicon:
         followup_openers=tuple(data["followup"]["openers"]),
         followup_pointers=frozenset(data["followup"]["pointers"].split()),
         followup_kinds=tuple(frozenset(kind.split()) for kind in data["followup"]["kinds"]),
-        expansions_known=frozenset(normalise(p) for p in data["expand"] if " " not in normalise(p)),
+        expansions_known=frozenset(phrase for phrase in phrases if _WORD.fullmatch(phrase)),
     )

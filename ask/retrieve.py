@@ -81,6 +81,10 @@ class Retriever:
                     doc[term] = doc.get(term, 0.0) + weight
             docs.append(doc)
             self.context_terms.append(frozenset(own | set(terms(headings[i]))))
+        self._term_rows: dict[str, np.ndarray] = {}
+        for i, context in enumerate(self.context_terms):
+            for term in context:
+                self._term_rows.setdefault(term, np.zeros(len(docs), dtype=bool))[i] = True
         self.sentence_bm25 = BM25(docs)
         self.max_idf = max(self.sentence_bm25.idf.values(), default=1.0)
         self.sentence_passages = self._sentence_passages()
@@ -122,15 +126,29 @@ class Retriever:
         intros = [intro_of_block.get(s.block, "") for s in index.sentences]
         return headings, intros
 
-    def _sentence_passages(self) -> list[np.ndarray]:
+    def _sentence_passages(self) -> np.ndarray:
+        """Row i: the passages overlapping sentence i, padded with -1."""
         by_doc: dict[str, list] = {}
         for passage in self.index.passages:
             by_doc.setdefault(passage.doc_id, []).append(passage)
-        out = []
-        for s in self.index.sentences:
-            ids = [p.id for p in by_doc.get(s.doc_id, []) if p.start < s.end and s.start < p.end]
-            out.append(np.array(ids, dtype=np.int64))
-        return out
+        rows = [
+            [p.id for p in by_doc.get(s.doc_id, []) if p.start < s.end and s.start < p.end]
+            for s in self.index.sentences
+        ]
+        width = max((len(r) for r in rows), default=0) or 1
+        return np.array([r + [-1] * (width - len(r)) for r in rows], dtype=np.int64).reshape(len(rows), width)
+
+    def coverages(self, query: Query) -> np.ndarray:
+        """``coverage`` of every sentence's context at once."""
+        total = sum(idf for idf, _ in query.key_terms.values())
+        out = np.zeros(len(self.context_terms))
+        if total <= 0:
+            return out
+        for idf, alternatives in query.key_terms.values():
+            rows = [self._term_rows[t] for t in alternatives if t in self._term_rows]
+            if rows:
+                out += idf * np.logical_or.reduce(rows)
+        return out / total
 
     def coverage(self, query: Query, context: frozenset[str] | set[str]) -> float:
         """The idf-weighted share of the question's content words found in ``context``."""
@@ -180,12 +198,13 @@ class Retriever:
         passage_cos = np.zeros(len(index.passages))
         for passage_id, cosine in index.search(vector, len(index.passages)):
             passage_cos[passage_id] = cosine
-        passage = np.array([passage_cos[ids].max() if len(ids) else 0.0 for ids in self.sentence_passages])
+        padded = self.sentence_passages
+        passage = np.where(padded >= 0, passage_cos[np.maximum(padded, 0)], 0.0).max(axis=1)
         raw = self.sentence_bm25.scores(query.weights)
         perfect = sum(w * self.sentence_bm25.idf.get(t, 0.0) for t, w in query.weights.items())
         scale = max(float(raw.max()), LEXICAL_FLOOR * perfect)
         lexical = raw / scale if scale > 0 else raw
-        coverage = np.array([self.coverage(query, ctx) for ctx in self.context_terms])
+        coverage = self.coverages(query)
         fused = W_SENTENCE * dense + W_PASSAGE * passage + W_LEXICAL * lexical + W_COVERAGE * coverage
         fused = np.where(self.quotable, fused, fused - 1.0)
         return Scores(query, dense, passage, lexical, coverage, fused)

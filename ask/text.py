@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import re
 import unicodedata
+from functools import lru_cache
 
 _APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "`": "'", "´": "'"})
 _DASHES = str.maketrans({"–": "-", "—": "-", "‐": "-", "‑": "-"})
@@ -56,6 +57,7 @@ def words(text: str) -> list[str]:
     return _TOKEN.findall(normalise(text))
 
 
+@lru_cache(maxsize=65536)
 def stem(word: str) -> str:
     """A light stemmer: enough to match plurals, tenses and common derivations."""
     if word.startswith("metasta") or word.startswith("metastis"):
