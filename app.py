@@ -413,7 +413,7 @@ def main() -> None:
     for turn in conversation:
         render_turn(turn, index, settings)
 
-    question = st.chat_input(INPUT_PLACEHOLDER, max_chars=2000) or st.session_state.pop("pending", None)
+    question = st.chat_input(INPUT_PLACEHOLDER) or st.session_state.pop("pending", None)
     if question:
         with st.chat_message("user", avatar=USER_AVATAR):
             st.html(f'<p class="mbc-question">{escape(question)}</p>')

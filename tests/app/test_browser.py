@@ -108,11 +108,20 @@ def screenshot(page, path: Path, width: int, height: int) -> None:
     page.set_viewport_size({"width": width, "height": height})
 
 
+def tab_to(page, is_target: str, *, backwards: bool = False, limit: int = 60) -> None:
+    """Press Tab (or Shift+Tab) until the JavaScript test ``is_target(document.activeElement)`` holds."""
+    for _ in range(limit):
+        page.keyboard.press("Shift+Tab" if backwards else "Tab")
+        if page.evaluate(f"({is_target})(document.activeElement)"):
+            return
+    pytest.fail(f"{limit} key presses never reached the element: {is_target}")
+
+
 def ask(page, question: str, answers_before: int):
-    """Type a question, press Enter, and return the new answer once its content has arrived."""
-    box = page.get_by_role("textbox", name=INPUT_LABEL)
-    box.fill(question)
-    box.press("Enter")
+    """With the keyboard only: reach the chat box, type, press Enter; return the answer once it has arrived."""
+    tab_to(page, f"(e) => e && e.getAttribute('aria-label') === '{INPUT_LABEL}'")
+    page.keyboard.type(question)
+    page.keyboard.press("Enter")
     messages = page.locator('[data-testid="stChatMessage"]')
     answer = messages.nth(2 * answers_before + 1)
     # The answer is complete when the feedback question under it is shown.
@@ -150,9 +159,12 @@ def test_patient_asks_opens_a_quote_in_context_and_follows_up(server: str, chrom
             live = page.locator('#mbc-live[role="status"][aria-live="polite"]')
             expect(live).to_contain_text('Answer to your question "where does it usually spread?"')
 
-            # Keyboard only: focus the expander's summary and press Enter to open the passage in context.
-            summary = answer.locator("summary", has_text="Show quote 1 in context")
-            summary.focus()
+            # Keyboard only: back up to the expander and press Enter to open the passage in context.
+            tab_to(
+                page,
+                "(e) => e && e.tagName === 'SUMMARY' && e.textContent.includes('Show quote 1 in context')",
+                backwards=True,
+            )
             page.keyboard.press("Enter")
             mark = answer.locator(".mbc-context mark").first
             expect(mark).to_be_visible()
