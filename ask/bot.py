@@ -80,7 +80,8 @@ class Bot:
             if not spans:
                 return self._refuse(question, f"no quote is about {', '.join(sorted(stages))}")
         best_dense = float(scores.dense[self.retriever.quotable].max())
-        reason = scope.weak_evidence(best_dense, spans[0].score)
+        subject = self.retriever.coverage(query, self.retriever.span_context(spans[0].sentences), subject_only=True)
+        reason = scope.weak_evidence(best_dense, spans[0].score, subject)
         if reason:
             return self._refuse(question, reason)
         if scope.asks_for_number(searched, lexicon):

@@ -38,7 +38,8 @@ class Query:
     content: tuple[str, ...]  # corrected content words, neither stop nor everyday words
     absent: tuple[str, ...]  # content words the pages never use (after typo correction)
     weights: dict[str, float]  # stemmed term → weight for BM25
-    key_terms: dict[str, tuple[float, frozenset[str]]]  # content term → (idf, the terms that cover it)
+    key_terms: dict[str, tuple[float, frozenset[str]]]  # term → (idf, the terms that cover it); everyday at half
+    subject_terms: frozenset[str]  # the key terms that are not everyday words
 
 
 @dataclass(frozen=True)
@@ -150,12 +151,16 @@ class Retriever:
                 out += idf * np.logical_or.reduce(rows)
         return out / total
 
-    def coverage(self, query: Query, context: frozenset[str] | set[str]) -> float:
-        """The idf-weighted share of the question's content words found in ``context``."""
-        total = sum(idf for idf, _ in query.key_terms.values())
+    def coverage(self, query: Query, context: frozenset[str] | set[str], *, subject_only: bool = False) -> float:
+        """The idf-weighted share of the question's words found in ``context`` (or of its subject words only)."""
+        keys = [v for t, v in query.key_terms.items() if not subject_only or t in query.subject_terms]
+        total = sum(idf for idf, _ in keys)
         if total <= 0:  # nothing but the pages' topic: every sentence covers it equally
             return 0.0
-        return sum(idf for idf, alternatives in query.key_terms.values() if alternatives & context) / total
+        return sum(idf for idf, alternatives in keys if alternatives & context) / total
+
+    def span_context(self, sentence_ids: tuple[int, ...]) -> frozenset[str]:
+        return frozenset().union(*(self.context_terms[i] for i in sentence_ids))
 
     def query(self, text: str) -> Query:
         """Correct, filter and weight the question's words."""
@@ -165,6 +170,7 @@ class Retriever:
         content, absent = [], []
         weights: dict[str, float] = {}
         key_terms: dict[str, tuple[float, frozenset[str]]] = {}
+        subject: set[str] = set()
         for token in tokens:
             if token in lexicon.stop:
                 continue
@@ -180,6 +186,7 @@ class Retriever:
             key_terms[term] = (idf * (0.5 if everyday else 1.0), frozenset(alternatives))
             if everyday:
                 continue
+            subject.add(term)
             content.append(token)
             if not self.vocabulary.knows(token) and not token.isdigit():
                 absent.append(token)
@@ -189,7 +196,7 @@ class Retriever:
         for term in terms(lexicon.expand(normalise(corrected))):
             if term not in lexicon.stop:
                 weights.setdefault(term, EXPANSION_WEIGHT)
-        return Query(corrected, tuple(content), tuple(absent), weights, key_terms)
+        return Query(corrected, tuple(content), tuple(absent), weights, key_terms, frozenset(subject))
 
     def score(self, query: Query, vector: np.ndarray) -> Scores:
         """Score every sentence for ``query`` whose embedding is ``vector``."""

@@ -19,6 +19,7 @@ from ask.vocabulary import near_english_word
 MIN_DENSE = 0.40
 MIN_FUSED = 0.42
 MIN_STAGE_COVERAGE = 0.5
+MIN_SUBJECT_COVERAGE = 0.5  # a rare word of the question found in the quote can stand in for a close cosine
 RARE_TERM_CHARS = 7
 _NUMBER = re.compile(
     r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|"
@@ -66,8 +67,9 @@ def asks_for_number(question: str, lexicon: Lexicon) -> bool:
     return lexicon.asks_for_number(" ".join(normalise(question).split()))
 
 
-def weak_evidence(best_dense: float, best_fused: float) -> str | None:
-    if best_dense < MIN_DENSE:
+def weak_evidence(best_dense: float, best_fused: float, subject_coverage: float) -> str | None:
+    """Too little evidence: no close sentence and the best quote holds few of the question's subject words."""
+    if best_dense < MIN_DENSE and subject_coverage < MIN_SUBJECT_COVERAGE:
         return f"no sentence is close to the question (best cosine {best_dense:.2f})"
     if best_fused < MIN_FUSED:
         return f"the best quote scores {best_fused:.2f}, under {MIN_FUSED}"
