@@ -224,7 +224,7 @@ def announcement(turn: Turn) -> str:
     if turn.answer is None:
         return turn.problem
     count = len(turn.answer["quotes"])
-    quotes = f" {count} quoted passage{'s' if count != 1 else ''} follow." if count else ""
+    quotes = {0: "", 1: " One quoted passage follows."}.get(count, f" {count} quoted passages follow.")
     return f'Answer to your question "{turn.question}". {turn.answer["message"]}{quotes}'
 
 

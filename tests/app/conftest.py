@@ -50,17 +50,24 @@ Your care team can help you with pain, tiredness and worries about the future.
 """
 
 
-def app_test() -> AppTest:
-    return AppTest.from_file(str(APP), default_timeout=RUN_TIMEOUT_S)
+def open_app() -> AppTest:
+    """The patient page after its first run, with the settings the environment holds now."""
+    at = AppTest.from_file(str(APP), default_timeout=RUN_TIMEOUT_S)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+@pytest.fixture
+def open_page():
+    """Open the page after changing the environment: ``at = open_page()``."""
+    return open_app
 
 
 @pytest.fixture
 def page(use_built_index: Settings) -> AppTest:
     """The patient page serving the session's real index, after its first run."""
-    at = app_test()
-    at.run()
-    assert not at.exception, at.exception
-    return at
+    return open_app()
 
 
 @pytest.fixture(scope="session")
@@ -81,7 +88,4 @@ def hostile_index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def hostile_page(hostile_index_dir: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
     monkeypatch.setenv("MBC_INDEX_DIR", str(hostile_index_dir))
     assert settings_from_env().index_dir == hostile_index_dir
-    at = app_test()
-    at.run()
-    assert not at.exception, at.exception
-    return at
+    return open_app()

@@ -85,23 +85,21 @@ def session_turns(at: AppTest) -> list:
     return at.session_state["turns"]
 
 
-def test_without_an_index_the_page_gives_the_one_command_that_builds_it():
-    at = AppTest.from_file(str(Path(__file__).parents[2] / "app.py"), default_timeout=60)
-    at.run()
-    assert not at.exception
+def test_without_an_index_the_page_gives_the_one_command_that_builds_it(open_page):
+    at = open_page()
     assert "not been prepared yet" in at.info[0].value
     assert [code.value for code in at.code] == ["python -m ingest"]
     assert not at.chat_input  # nothing to ask until the pages exist
 
 
-def test_a_broken_index_is_one_calm_sentence_not_a_traceback(built_index_dir: Path, tmp_path: Path, monkeypatch):
+def test_a_broken_index_is_one_calm_sentence_not_a_traceback(
+    built_index_dir: Path, tmp_path: Path, monkeypatch, open_page
+):
     broken = tmp_path / "broken-index"
     shutil.copytree(built_index_dir, broken)
     (broken / "CURRENT").write_text("20000101T000000000000Z", encoding="utf-8")  # a version that is not there
     monkeypatch.setenv("MBC_INDEX_DIR", str(broken))
-    at = AppTest.from_file(str(Path(__file__).parents[2] / "app.py"), default_timeout=60)
-    at.run()
-    assert not at.exception
+    at = open_page()
     assert "cannot be opened" in at.info[0].value
     assert [code.value for code in at.code] == ["python -m ingest --full"]
 
@@ -231,20 +229,20 @@ def test_feedback_is_stored_with_the_answer(page: AppTest):
     assert "You said this was helpful" in text_of(answers(page)[0])
 
 
-def test_with_storage_off_nothing_is_saved_and_the_page_says_so(use_built_index, monkeypatch):
+def test_with_storage_off_nothing_is_saved_and_the_page_says_so(use_built_index, monkeypatch, open_page):
     monkeypatch.setenv("MBC_AUDIT", "off")
-    at = AppTest.from_file(str(Path(__file__).parents[2] / "app.py"), default_timeout=180)
-    at.run()
+    at = open_page()
     ask(at, SPREAD)
     assert "nothing you type is saved" in text_of(at.main).lower()
     assert "Was this helpful?" not in text_of(at.main)
     assert not settings_from_env().audit_db.exists()
 
 
-def test_an_audit_database_that_cannot_be_written_never_hides_the_answer(use_built_index, tmp_path, monkeypatch):
+def test_an_audit_database_that_cannot_be_written_never_hides_the_answer(
+    use_built_index, tmp_path, monkeypatch, open_page
+):
     monkeypatch.setenv("MBC_AUDIT_DB", str(tmp_path))  # a folder, not a database file
-    at = AppTest.from_file(str(Path(__file__).parents[2] / "app.py"), default_timeout=180)
-    at.run()
+    at = open_page()
     ask(at, SPREAD)
     [answer] = answers(at)
     assert quotes_in(answer) and session_turns(at)[0].answer_id is None
@@ -290,7 +288,7 @@ def test_hostile_page_text_and_metadata_render_inert(hostile_page: AppTest):
 
 
 def test_a_new_index_version_is_picked_up_without_a_restart(
-    built_index_dir: Path, corpus_copy: Path, tmp_path, monkeypatch
+    open_page, built_index_dir: Path, corpus_copy: Path, tmp_path, monkeypatch
 ):
     from ingest import build
 
@@ -300,8 +298,7 @@ def test_a_new_index_version_is_picked_up_without_a_restart(
     settings = settings_from_env()
     build(settings)  # the copy's paths differ from corpus/, so this only rewrites page details
     first = current_version(index_dir)
-    at = AppTest.from_file(str(Path(__file__).parents[2] / "app.py"), default_timeout=180)
-    at.run()
+    at = open_page()
     assert f"Index version {first}," in text_of(at.main)
 
     page = corpus_copy / "penn-medicine.txt"
