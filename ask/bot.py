@@ -79,6 +79,11 @@ class Bot:
             spans = [s for s in spans if scope.about_stage(self.retriever, query, s.sentences, stages)]
             if not spans:
                 return self._refuse(question, f"no quote is about {', '.join(sorted(stages))}")
+        objects = scope.sign_objects(query.text, lexicon)
+        if objects:
+            spans = [s for s in spans if scope.about_object(self.retriever.span_context(s.sentences), objects)]
+            if not spans:
+                return self._refuse(question, "no quote is about what the signs are asked of")
         best_dense = float(scores.dense[self.retriever.quotable].max())
         subject = self.retriever.coverage(query, self.retriever.span_context(spans[0].sentences), subject_only=True)
         reason = scope.weak_evidence(best_dense, spans[0].score, subject)

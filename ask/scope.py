@@ -27,6 +27,10 @@ _NUMBER = re.compile(
     re.I,
 )
 _EARLY_STAGE = re.compile(r"\bstage([0-3])\b")
+# "signs of X", "symptoms that X", "what signs would show that X": the quote must be about X.
+_SIGNS_OF = re.compile(
+    r"\b(?:signs?|symptoms?|red flags?)\s+(?:of|that|showing|(?:\w+ )?(?:show|shows|mean|means) that|to look for in)\s+([^?.!]+)"
+)
 
 
 def uncovered_subject(query: Query, lexicon: Lexicon) -> str | None:
@@ -92,3 +96,21 @@ def about_stage(retriever: Retriever, query: Query, sentence_ids: tuple[int, ...
     total = sum(idf for idf, _ in rest.values())
     covered = sum(idf for idf, alternatives in rest.values() if alternatives & context)
     return covered >= MIN_STAGE_COVERAGE * total
+
+
+def sign_objects(question: str, lexicon: Lexicon) -> list[frozenset[str]]:
+    """For "signs of X" questions, X's words (each as the set of terms that stand for it); else empty."""
+    match = _SIGNS_OF.search(" ".join(normalise(question).split()))
+    if not match:
+        return []
+    objects = []
+    for word in words(match.group(1)):
+        if word in lexicon.stop or word in lexicon.topic or len(word) < 2:
+            continue
+        objects.append(frozenset({*terms(word), *terms(lexicon.expand(word))} - lexicon.stop))
+    return objects
+
+
+def about_object(context: frozenset[str], objects: list[frozenset[str]]) -> bool:
+    """Whether a quote's context holds at least one of the words the signs are asked about."""
+    return not objects or any(alternatives & context for alternatives in objects)
