@@ -74,7 +74,7 @@ def audit_log(path: str) -> AuditLog:
     return AuditLog(path)
 
 
-@st.cache_resource(show_spinner="Loading the index…", max_entries=2)
+@st.cache_resource(show_spinner="Loading the index…", max_entries=4)
 def _load_index(index_dir: str, version: str) -> idx.Index:
     return idx.load(Path(index_dir), version)
 
@@ -87,6 +87,16 @@ def served_index(settings: idx.Settings) -> idx.Index:
             f"No index has been built in {settings.index_dir} yet. Build it with: python -m ingest"
         )
     return _load_index(str(settings.index_dir), version)
+
+
+def page_when_answered(settings: idx.Settings, version: str, doc_id: str) -> str | None:
+    """A page's text in an older index version, while that version is still kept on disk (MBC_KEEP_VERSIONS)."""
+    try:
+        if version not in idx.list_versions(settings.index_dir):
+            return None
+        return _load_index(str(settings.index_dir), version).texts.get(doc_id)
+    except idx.ChatbotError:
+        return None
 
 
 def escape_markdown(text: str) -> str:

@@ -123,8 +123,15 @@ def show_quote(answer: StoredAnswer, quote: StoredQuote) -> None:
         check = check_citation(quote, texts)
         if check.stale:
             st.error(check.description, icon="⚠️")
-            st.caption("The quote as the patient saw it:")
-            st.html(staff_ui.page_html(staff_ui.plain_html(quote.text), height_rem=8))
+            old_page = staff_ui.page_when_answered(settings, answer.index_version, quote.doc_id)
+            if old_page is not None and old_page[quote.start : quote.end] == quote.text:
+                st.caption(
+                    f"The page as indexed when answered (version {answer.index_version}), the quote highlighted:"
+                )
+                st.html(staff_ui.page_html(highlight_html(old_page, quote.start, quote.end)))
+            else:
+                st.caption("The quote as the patient saw it (that index version is no longer kept):")
+                st.html(staff_ui.page_html(staff_ui.plain_html(quote.text), height_rem=8))
             if check.page_text is not None:
                 where_now = " (the quote highlighted where it now is)" if check.state == MOVED else ""
                 st.caption(f"The page's new text{where_now}:")

@@ -191,6 +191,10 @@ def test_citations_go_stale_after_the_page_changes_and_is_reindexed(
     assert any(
         escape(new_page[:new_start]) + '<mark id="quote">' + escape(moving_text) + "</mark>" in body for body in bodies
     )
+    # Both stale quotes are also shown in the page as it was when answered (that version is still kept).
+    old_page = before.texts[DOC]
+    marked_then = escape(old_page[: vanishing.start]) + '<mark id="quote">' + escape(vanishing_text) + "</mark>"
+    assert any(marked_then in body for body in bodies)
     # The vanished quote: the new page without any mark.
     assert any(escape(added.strip()) in body and "<mark" not in body for body in bodies)
 
