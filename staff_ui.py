@@ -7,6 +7,7 @@ It lives beside ``app.py`` rather than in ``pages/`` because Streamlit lists eve
 from __future__ import annotations
 
 import html
+import time
 from pathlib import Path
 
 import streamlit as st
@@ -16,6 +17,9 @@ from ask.access import ENABLE_HINT, StaffUser, authenticate, parse_staff_users
 from ask.audit import AuditLog
 
 SESSION_KEY = "staff_user"
+FAILURES_KEY = "staff_sign_in_failures"
+# After this many wrong sign-ins in a session, wait: with scrypt's cost, guessing stays slow.
+MAX_FAILURES, LOCKOUT_S = 5, 60.0
 _ROLE_PAGES = {"reviewer": "reviewer page", "maintainer": "maintainer page"}
 
 
@@ -59,10 +63,17 @@ def require_sign_in(role: str, settings: idx.Settings) -> StaffUser:
         password = st.text_input("Password", type="password", key="sign-in-password")
         submitted = st.form_submit_button("Sign in", key="sign-in-submit")
     if submitted:
+        failures = [t for t in st.session_state.get(FAILURES_KEY, []) if time.monotonic() - t < LOCKOUT_S]
+        if len(failures) >= MAX_FAILURES:
+            wait = int(LOCKOUT_S - (time.monotonic() - failures[0])) + 1
+            st.error(f"Too many wrong sign-ins. Try again in {wait} seconds.")
+            st.stop()
         found = authenticate(users, name, password, role)
         if found is None:
+            st.session_state[FAILURES_KEY] = [*failures, time.monotonic()]
             st.error(f"That name and password do not open the {page}.")
         else:
+            st.session_state.pop(FAILURES_KEY, None)
             st.session_state[SESSION_KEY] = found.name
             st.rerun()
     st.stop()

@@ -148,6 +148,9 @@ def show_quote(answer: StoredAnswer, quote: StoredQuote) -> None:
             f"Verdict: {current.label}, by {esc(current.reviewer)} at {current.created_at}"
             + (f". Comment: {esc(current.comment)}" if current.comment else ""),
         )
+        if len(history := log.verdict_history(quote.id)) > 1:
+            earlier = (f"{v.label} by {esc(v.reviewer)} at {v.created_at}" for v in reversed(history[:-1]))
+            st.caption("Earlier verdicts: " + "; ".join(earlier))
     with st.form(key=f"verdict-form-{quote.id}"):
         options = list(VERDICTS)
         choice = st.radio(

@@ -124,3 +124,14 @@ def test_patients_cannot_reach_audit_data_from_the_chat_page(staff, use_built_in
         assert [t.label for t in chat.text_input] == ["Name", "Password"]
         assert PRIVATE not in pages.text(chat)
         assert not chat.metric and not chat.dataframe
+
+
+def test_repeated_wrong_sign_ins_make_the_session_wait(staff, pages, private_answer):
+    at = pages.open(pages.reviewer)
+    for _ in range(5):
+        at = pages.sign_in(at, "ann", "a guess")
+        assert [e.value for e in at.error] == ["That name and password do not open the reviewer page."]
+    at = pages.ok(pages.sign_in(at, "ann"))  # even the right password waits now
+    (error,) = at.error
+    assert error.value.startswith("Too many wrong sign-ins. Try again in ")
+    assert PRIVATE not in pages.text(at)

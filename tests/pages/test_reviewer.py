@@ -102,6 +102,13 @@ def test_a_verdict_is_saved_with_the_reviewers_name(staff, served, pages, record
     assert "Verdict: misleading out of context, by ann at" in shown
     at.selectbox(key="filter-verdict").set_value("misleading").run()
     assert "is it curable?" in [t.value for t in at.text]
+    # A second look replaces the verdict; the first stays in the history.
+    at.radio(key=f"verdict-{quote_id}").set_value("correct")
+    pages.ok(at.button(key=f"save-{quote_id}").click().run())
+    assert [v.verdict for v in AuditLog(isolated_env.audit_db).verdict_history(quote_id)] == ["misleading", "correct"]
+    assert "0 answer(s), newest first" in pages.text(at)  # still filtered on "misleading"
+    at.selectbox(key="filter-verdict").set_value("correct").run()
+    assert any(c.value.startswith("Earlier verdicts: misleading out of context by ann at ") for c in at.caption)
     at.selectbox(key="filter-verdict").set_value("unreviewed").run()
     assert "0 answer(s), newest first" in pages.text(at)
 
