@@ -145,7 +145,9 @@ def main(argv: list[str] | None = None) -> int:
     import getpass
     import sys
 
-    parser = argparse.ArgumentParser(prog="python -m ask.access", description=main.__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m ask.access", description=main.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("name", help="the staff member's name, stored with their verdicts")
     parser.add_argument("roles", help="reviewer, maintainer, or reviewer+maintainer")
     args = parser.parse_args(argv)
