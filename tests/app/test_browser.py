@@ -185,5 +185,15 @@ def test_patient_asks_opens_a_quote_in_context_and_follows_up(server: str, chrom
             assert any("liver" in quote.lower() for quote in liver_quotes), liver_quotes
             expect(live).to_contain_text('Answer to your question "what about the liver?"')
             screenshot(page, ARTIFACTS / "phone-375-follow-up.png", 375, 812)
+
+            # A question full of HTML and Markdown is shown as the characters typed, and runs nothing.
+            dialogs: list[str] = []
+            page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+            hostile = "<b>bold</b> <img src=x onerror=alert(1)> [x](javascript:alert(2)) **where**?"
+            ask(page, hostile, answers_before=2)
+            question = page.locator('[data-testid="stChatMessage"]').nth(4)
+            assert question.locator(".mbc-question").inner_text() == hostile
+            assert question.locator("b, img, a").count() == 0
+            assert dialogs == []
         finally:
             browser.close()
