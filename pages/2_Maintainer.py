@@ -24,12 +24,16 @@ except idx.ChatbotError as exc:
     manifest = None
     st.warning(str(exc))
 if manifest is not None:
-    cols = st.columns(4)
-    cols[0].metric("Version", manifest.version)
-    cols[1].metric("Built at (UTC)", manifest.built_at)
-    cols[2].metric("Pages", len(manifest.pages))
-    cols[3].metric("Passages in all", manifest.passage_count)
-    st.write(f"Model: `{manifest.model}` ({manifest.dimension} dimensions) · FAISS index: `{manifest.faiss_index}`")
+    st.markdown(f"Served version **`{manifest.version}`**, built **{manifest.built_at}** (UTC)")
+    cols = st.columns(2)
+    cols[0].metric("Pages", len(manifest.pages))
+    cols[1].metric("Passages in all", manifest.passage_count)
+    faiss = manifest.faiss_index
+    params = ", ".join(f"{k}={v}" for k, v in (faiss.get("params") or {}).items())
+    st.write(
+        f"Model: `{manifest.model}` ({manifest.dimension} dimensions) · FAISS index: `{faiss.get('kind')}`"
+        + (f" ({params})" if params else "")
+    )
     st.caption("Splitter settings")
     st.json(manifest.splitter, expanded=False)
     st.dataframe(
