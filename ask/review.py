@@ -187,7 +187,7 @@ def export_csv(answers: Iterable[StoredAnswer], texts: dict[str, str] | None = N
 
 
 # Evaluation figures: label, which way is better (+1 higher, -1 lower, 0 neither) and the change that
-# counts as real (timings vary from run to run, so only a 10 % slow-down is called worse).
+# counts as real (timings vary from run to run on a shared machine, so only a 25 % slow-down is called worse).
 METRICS = {
     "hit_at_1": ("right page first (hit@1)", +1, 1e-9),
     "hit_at_3": ("right page in top 3 (hit@3)", +1, 1e-9),
@@ -196,8 +196,8 @@ METRICS = {
     "urgent_recall": ("emergencies caught (urgent recall)", +1, 1e-9),
     "verbatim_rate": ("quotes verbatim", +1, 1e-9),
     "median_quote_chars": ("median quote length (characters)", 0, 0.0),
-    "latency_p50_ms": ("latency p50 (ms)", -1, 0.10),
-    "latency_p95_ms": ("latency p95 (ms)", -1, 0.10),
+    "latency_p50_ms": ("latency p50 (ms)", -1, 0.25),
+    "latency_p95_ms": ("latency p95 (ms)", -1, 0.25),
 }
 _RELATIVE = {"latency_p50_ms", "latency_p95_ms"}
 
