@@ -206,6 +206,17 @@ def test_an_example_button_asks_its_question(page: AppTest):
     assert not [b for b in page.button if b.key and b.key.startswith("example-")]  # examples give way to the chat
 
 
+def test_every_example_question_gets_quoted_passages(page: AppTest):
+    examples = [button.label for button in page.button]
+    for number, question in enumerate(examples):
+        page.button(key=f"example-{number}").click().run()
+        assert not page.exception
+        [turn] = session_turns(page)
+        assert (turn.question, turn.answer["status"]) == (question, "answered")
+        assert quotes_in(answers(page)[0])
+        page.button(key="new-conversation").click().run()
+
+
 def test_new_conversation_clears_the_chat(page: AppTest):
     ask(page, SPREAD)
     page.button(key="new-conversation").click().run()
