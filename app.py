@@ -196,7 +196,7 @@ def quote_html(number: int, quote: dict) -> str:
     if url:
         link = (
             f' · <a href="{escape(url)}" target="_blank" rel="noopener noreferrer">Open the page'
-            '<span class="mbc-sr"> (opens in a new tab)</span></a>'
+            f'<span class="mbc-sr"> {escape(quote["title"])} (opens in a new tab)</span></a>'
         )
     return (
         f'<figure class="mbc-quote" aria-label="Quote {number}">'

@@ -183,6 +183,8 @@ def test_patient_asks_opens_a_quote_in_context_and_follows_up(server: str, chrom
             follow_up = ask(page, "what about the liver?", answers_before=1)
             liver_quotes = follow_up.locator("figure.mbc-quote blockquote").all_inner_texts()
             assert any("liver" in quote.lower() for quote in liver_quotes), liver_quotes
+            for link in follow_up.locator("figure.mbc-quote a").all():  # a page's address opens in a new tab
+                assert link.get_attribute("target") == "_blank" and link.get_attribute("href").startswith("http")
             expect(live).to_contain_text('Answer to your question "what about the liver?"')
             screenshot(page, ARTIFACTS / "phone-375-follow-up.png", 375, 812)
 
