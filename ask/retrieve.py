@@ -7,6 +7,7 @@ own embedding, made by the caller.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,8 +26,10 @@ W_COVERAGE = 0.15
 HEADING_WEIGHT = 0.5
 INTRO_WEIGHT = 0.3
 EXPANSION_WEIGHT = 0.6
-EVERYDAY_WEIGHT = 0.8  # in BM25; in coverage an everyday word counts half
+EVERYDAY_WEIGHT = 0.3  # in BM25; in coverage an everyday word counts half
 TOPIC_WEIGHT = 0.3  # the pages' own topic (metastatic breast cancer) says little about which sentence answers
+PREMISE_WEIGHT = 0.5  # words of an opening "If ..., " clause set the scene; the question comes after it
+_PREMISE = re.compile(r"^\s*(?:if|since|given that|now that|as|because)\b([^,?.!]{3,120}),")
 LEXICAL_FLOOR = 0.4  # a BM25 score is divided by the best one, or by this share of a perfect match if higher
 
 
@@ -169,6 +172,8 @@ class Retriever:
         corrected = " ".join(tokens)
         content, absent = [], []
         weights: dict[str, float] = {}
+        premise = _PREMISE.match(normalise(corrected))
+        premise_terms = set(terms(premise.group(1))) if premise else set()
         key_terms: dict[str, tuple[float, frozenset[str]]] = {}
         subject: set[str] = set()
         for token in tokens:
@@ -196,6 +201,13 @@ class Retriever:
         for term in terms(lexicon.expand(normalise(corrected))):
             if term not in lexicon.stop:
                 weights.setdefault(term, EXPANSION_WEIGHT)
+        main_terms = set(terms(normalise(corrected)[premise.end() :])) if premise else set()
+        for term in premise_terms - main_terms:
+            if term in weights:
+                weights[term] *= PREMISE_WEIGHT
+            if term in key_terms:
+                idf, alternatives = key_terms[term]
+                key_terms[term] = (idf * PREMISE_WEIGHT, alternatives)
         return Query(corrected, tuple(content), tuple(absent), weights, key_terms, frozenset(subject))
 
     def score(self, query: Query, vector: np.ndarray) -> Scores:
