@@ -91,7 +91,16 @@ class Bot:
             return self._refuse(question, reason)
         if scope.asks_for_number(searched, lexicon):
             best = spans[0].score
-            spans = [s for s in spans if scope.has_number(self._text(s)) and s.score >= best - 0.15]
+            spans = [
+                s
+                for s in spans
+                if scope.has_number(self._text(s))
+                and scope.close_enough_for_a_number(
+                    s.score,
+                    best,
+                    self.retriever.coverage(query, self.retriever.span_context(s.sentences), subject_only=True),
+                )
+            ]
             if not spans:
                 return self._refuse(question, "the question asks for a number and no close quote gives one")
         chosen = self.selector.select(spans)

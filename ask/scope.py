@@ -19,6 +19,7 @@ from ask.vocabulary import near_english_word
 MIN_DENSE = 0.40
 MIN_FUSED = 0.42
 MIN_STAGE_COVERAGE = 0.5
+NUMBER_MARGIN = 0.15
 MIN_SUBJECT_COVERAGE = 0.5  # a rare word of the question found in the quote can stand in for a close cosine
 RARE_TERM_CHARS = 7
 _NUMBER = re.compile(
@@ -61,6 +62,14 @@ def early_stage_only(question: str, lexicon: Lexicon) -> set[str]:
     if tokens & (lexicon.spread_context - {"breast"}) or "stage4" in question_terms:
         return set()
     return {t for t in question_terms if _EARLY_STAGE.fullmatch(t)}
+
+
+def close_enough_for_a_number(score: float, best: float, subject_coverage: float) -> bool:
+    """A quote with a number answers a "how many" question when it is near the best quote, or
+    when it holds at least half of the question's subject words and is not far below the floor."""
+    if score >= best - NUMBER_MARGIN:
+        return True
+    return subject_coverage >= MIN_SUBJECT_COVERAGE and score >= MIN_FUSED - NUMBER_MARGIN
 
 
 def has_number(text: str) -> bool:
