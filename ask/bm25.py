@@ -42,6 +42,3 @@ class BM25:
             for doc_id, saturated in self._postings[term]:
                 out[doc_id] += weight * idf * saturated
         return out
-
-    def has(self, term: str) -> bool:
-        return term in self._postings

@@ -8,7 +8,6 @@ and to a whole list (or the run of its items that answer) when several items ans
 
 from __future__ import annotations
 
-import itertools
 import re
 from dataclasses import dataclass
 
@@ -53,12 +52,7 @@ class QuoteSelector:
         self.retriever = retriever
         self.index = retriever.index
         self.by_block = _block_sentences(retriever)
-        ordered = sorted(self.index.blocks, key=lambda b: (b.doc_id, b.start))
-        self.next_block = {a.id: b for a, b in itertools.pairwise(ordered) if a.doc_id == b.doc_id}
-        self.previous_block = {b.id: a for a, b in itertools.pairwise(ordered) if a.doc_id == b.doc_id}
-
-    def text(self, doc_id: str, start: int, end: int) -> str:
-        return self.index.texts[doc_id][start:end]
+        self.next_block = retriever.next_block
 
     def span(self, seed: int, scores: Scores) -> Span:
         """The quote that grows from sentence ``seed``."""
@@ -106,7 +100,10 @@ class QuoteSelector:
 
     def candidates(self, scores: Scores) -> list[Span]:
         """Non-overlapping spans from the best sentences, best first."""
-        order = np.argsort(-scores.fused)[:CANDIDATES]
+        if not len(scores.fused):
+            return []
+        top = np.argpartition(-scores.fused, min(CANDIDATES, len(scores.fused) - 1))[:CANDIDATES]
+        order = top[np.argsort(-scores.fused[top])]
         spans: list[Span] = []
         for seed in order:
             seed = int(seed)

@@ -7,6 +7,7 @@ own embedding, made by the caller.
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 
@@ -23,6 +24,7 @@ W_SENTENCE = 0.50
 W_PASSAGE = 0.15
 W_LEXICAL = 0.20
 W_COVERAGE = 0.15
+PASSAGES_SEARCHED = 256  # nearest passages whose cosine counts; the rest are far from the question anyway
 HEADING_WEIGHT = 0.5
 INTRO_WEIGHT = 0.3
 EXPANSION_WEIGHT = 0.6
@@ -70,8 +72,9 @@ class Retriever:
         sentences = index.sentences
         self.sentence_texts = [index.texts[s.doc_id][s.start : s.end] for s in sentences]
         self.block_of = {b.id: b for b in index.blocks}
+        ordered = sorted(index.blocks, key=lambda b: (b.doc_id, b.start))
+        self.next_block = {a.id: b for a, b in itertools.pairwise(ordered) if a.doc_id == b.doc_id}
         headings, intros = self._contexts()
-        self.headings = headings
         self.quotable = np.array([self._quotable(i, t) for i, t in enumerate(self.sentence_texts)])
         docs = []
         self.context_terms: list[frozenset[str]] = []
@@ -102,9 +105,8 @@ class Retriever:
         sentence = self.index.sentences[i]
         block = self.block_of[sentence.block]
         if text.rstrip().endswith(":"):  # an introduction is an answer only with the list it introduces
-            following = [b for b in self.index.blocks if b.doc_id == block.doc_id and b.start >= block.end]
-            nearest = min(following, key=lambda b: b.start, default=None)
-            return sentence.end == block.end and nearest is not None and nearest.kind == "list"
+            following = self.next_block.get(block.id)
+            return sentence.end == block.end and following is not None and following.kind == "list"
         if block.kind == "paragraph":
             whole = self.index.texts[block.doc_id][block.start : block.end].rstrip()
             return whole[-1] in ".!:;)]\"'”’" and not whole.endswith(("’", "'"))
@@ -215,7 +217,7 @@ class Retriever:
         index = self.index
         dense = np.asarray(index.sentence_vectors @ vector, dtype=np.float64)
         passage_cos = np.zeros(len(index.passages))
-        for passage_id, cosine in index.search(vector, len(index.passages)):
+        for passage_id, cosine in index.search(vector, PASSAGES_SEARCHED):
             passage_cos[passage_id] = cosine
         padded = self.sentence_passages
         passage = np.where(padded >= 0, passage_cos[np.maximum(padded, 0)], 0.0).max(axis=1)
