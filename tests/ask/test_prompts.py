@@ -72,8 +72,16 @@ def test_a_wrong_pattern_file_is_named(tmp_path, content, problem):
         ("My husband has collapsed", "emergency"),
         ("she suddenly can't walk and lost control of her bladder", "emergency"),
         ("I want to end my life", "self_harm"),
+        ("I am thinking about ending my life", "self_harm"),
+        ("i have taken all my morphine tablets", "self_harm"),
+        ("dad's been confused all of a sudden, doesn't know who we are", "emergency"),
+        ("I've got a fever of 39 and I had chemo last week", "emergency"),
+        ("severe headache and vomiting and my vision has gone", "emergency"),
         ("what are the symptoms of brain mets?", None),
         ("I can't stop crying since the diagnosis", None),
+        ("is chest pain one of the symptoms of lung mets?", None),
+        ("can chemo cause a fever?", None),
+        ("can metastatic breast cancer cause seizures?", None),
     ],
 )
 def test_urgent_patterns_match_normalised_text(text, group):
