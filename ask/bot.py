@@ -9,7 +9,7 @@ from ask.guard import REQUESTS_FILE, URGENT_FILE, PatternGroup, clean_input, fir
 from ask.lexicon import Lexicon, load_lexicon
 from ask.messages import Messages, load_messages
 from ask.quotes import QuoteSelector, Span
-from ask.retrieve import Retriever
+from ask.retrieve import Query, Retriever
 from index import MODEL_NAME, Embedder, Index, IndexCorruptError, Settings, load_embedder, settings_from_env
 from index import load as load_index
 from index.errors import REBUILD_HINT
@@ -90,22 +90,22 @@ class Bot:
         if reason:
             return self._refuse(question, reason)
         if scope.asks_for_number(searched, lexicon):
-            best = spans[0].score
-            spans = [
-                s
-                for s in spans
-                if scope.has_number(self._text(s))
-                and scope.close_enough_for_a_number(
-                    s.score,
-                    best,
-                    self.retriever.coverage(query, self.retriever.span_context(s.sentences), subject_only=True),
-                )
-            ]
+            spans = self._with_numbers(spans, query)
             if not spans:
                 return self._refuse(question, "the question asks for a number and no close quote gives one")
         chosen = self.selector.select(spans)
         quotes = tuple(self._quote(span) for span in chosen)
         return self._answer(question, ANSWERED, self.messages.answered, quotes=quotes, reason="answered")
+
+    def _with_numbers(self, spans: list[Span], query: Query) -> list[Span]:
+        """The spans that give a number and are close enough to the best one to answer "how many"."""
+        best = spans[0].score
+        kept = []
+        for span in spans:
+            subject = self.retriever.coverage(query, self.retriever.span_context(span.sentences), subject_only=True)
+            if scope.has_number(self._text(span)) and scope.close_enough_for_a_number(span.score, best, subject):
+                kept.append(span)
+        return kept
 
     def _text(self, span: Span) -> str:
         return self.index.texts[span.doc_id][span.start : span.end]
