@@ -42,6 +42,10 @@ class Lexicon:
         added += [extra for pattern, extra in self.expansions if pattern.search(normalised)]
         return " ".join(added)
 
+    def phrase_concepts(self, normalised: str) -> list[str]:
+        """For each phrase of several words found in the question, the words it stands for."""
+        return [extra for pattern, extra in self.expansions if pattern.search(normalised)]
+
     def asks_for_number(self, normalised: str) -> bool:
         return any(pattern.search(normalised) for pattern in self.quantity)
 

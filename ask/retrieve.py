@@ -203,6 +203,12 @@ class Retriever:
         for term in terms(lexicon.expand(normalise(corrected))):
             if term not in lexicon.stop:
                 weights.setdefault(term, EXPANSION_WEIGHT)
+        for concept in lexicon.phrase_concepts(normalise(corrected)):
+            # A phrase ("get from", "side effects") is a concept the answer should hold, like a word.
+            alternatives = frozenset(terms(concept)) - lexicon.stop
+            idf = max((self.sentence_bm25.idf.get(t, 0.0) for t in alternatives), default=0.0)
+            if idf > 0:
+                key_terms.setdefault("~" + concept, (idf * 0.5, alternatives))
         main_terms = set(terms(normalise(corrected)[premise.end() :])) if premise else set()
         for term in premise_terms - main_terms:
             if term in weights:
