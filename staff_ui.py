@@ -21,6 +21,8 @@ FAILURES_KEY = "staff_sign_in_failures"
 # After this many wrong sign-ins in a session, wait: with scrypt's cost, guessing stays slow.
 MAX_FAILURES, LOCKOUT_S = 5, 60.0
 _ROLE_PAGES = {"reviewer": "reviewer page", "maintainer": "maintainer page"}
+# The staff pages, linked from the sidebar once signed in (the patient page does not list them).
+STAFF_PAGES = {"reviewer": ("pages/1_Reviewer.py", "Reviewer"), "maintainer": ("pages/2_Maintainer.py", "Maintainer")}
 
 
 def _configured_users(settings: idx.Settings) -> str:
@@ -50,6 +52,10 @@ def require_sign_in(role: str, settings: idx.Settings) -> StaffUser:
     if user is not None and user.may(role):
         with st.sidebar:
             st.write(f"Signed in as **{escape_markdown(user.name)}**")
+            for other_role, (path, label) in STAFF_PAGES.items():
+                if user.may(other_role):
+                    st.page_link(path, label=label)
+            st.page_link("app.py", label="Patient chat")
             if st.button("Sign out", key="sign-out"):
                 del st.session_state[SESSION_KEY]
                 st.rerun()

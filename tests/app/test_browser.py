@@ -103,6 +103,7 @@ def screenshot(page, path: Path, width: int, height: int) -> None:
     """The whole conversation: Streamlit scrolls inside its main area, so grow the window to fit it first."""
     content = page.evaluate("Math.max(...Array.from(document.querySelectorAll('*'), (e) => e.scrollHeight))")
     page.set_viewport_size({"width": width, "height": max(height, int(content))})
+    page.evaluate("for (const e of document.querySelectorAll('*')) if (e.scrollTop) e.scrollTop = 0")
     page.wait_for_timeout(300)
     page.screenshot(path=str(path))
     page.set_viewport_size({"width": width, "height": height})
@@ -143,6 +144,9 @@ def test_patient_asks_opens_a_quote_in_context_and_follows_up(server: str, chrom
                 timeout=ANSWER_MS
             )
             expect(page.get_by_text("This is not medical advice.")).to_be_visible()
+            # Staff pages are not offered to patients.
+            assert page.get_by_role("link", name="Reviewer").count() == 0
+            assert page.get_by_role("link", name="Maintainer").count() == 0
             # The first visit also loads the model and the index.
             expect(page.get_by_role("button", name="Where does it usually spread?")).to_be_visible(timeout=ANSWER_MS)
 

@@ -51,7 +51,9 @@ class StaffPages:
 
     @staticmethod
     def open(path: Path, *, timeout: float = 120, secrets: dict | None = None) -> AppTest:
-        at = AppTest.from_file(str(path), default_timeout=timeout)
+        # Opened as the server opens it: app.py is the main script and the staff page one of its pages.
+        at = AppTest.from_file(str(idx.REPO_ROOT / "app.py"), default_timeout=timeout)
+        at.switch_page(str(path.relative_to(idx.REPO_ROOT)))
         # Always some secrets: AppTest then ignores any real .streamlit/secrets.toml on this machine.
         at.secrets.update(secrets or {"tests": "isolated from local secrets"})
         return at.run()

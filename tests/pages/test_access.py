@@ -62,6 +62,9 @@ def test_a_wrong_sign_in_is_refused(page, name, password, staff, pages, private_
 def test_the_right_sign_in_opens_the_page(page, name, staff, pages, private_answer):
     at = pages.open_signed_in(getattr(pages, page), name)
     assert f"Signed in as **{name}**" in [m.value for m in at.sidebar.markdown]
+    # The sidebar links the staff pages this person may open, and the patient page.
+    links = {"ann": ["Reviewer", "Patient chat"], "kim": ["Reviewer", "Maintainer", "Patient chat"]}[name]
+    assert [link.value for link in at.sidebar.page_link] == links
     if page == "reviewer":
         assert PRIVATE in [t.value for t in at.text]
     else:
@@ -117,7 +120,7 @@ def test_patients_cannot_reach_audit_data_from_the_chat_page(staff, use_built_in
     chat.run()
     pages.ok(chat)
     assert PRIVATE not in pages.text(chat)
-    # The staff pages are one click away in the navigation; they ask for a sign-in and show nothing.
+    # The staff pages are not in the navigation, but anyone can type their address: a sign-in, nothing else.
     for page in ("pages/1_Reviewer.py", "pages/2_Maintainer.py"):
         chat.switch_page(page).run()
         pages.ok(chat)
