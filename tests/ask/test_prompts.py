@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ask.guard import REQUESTS_FILE, URGENT_FILE, first_match, load_groups
+from ask.lexicon import load_lexicon
 from ask.messages import MESSAGES_FILE, load_messages
 from index.errors import PromptError
 
@@ -87,3 +88,19 @@ def test_a_wrong_pattern_file_is_named(tmp_path, content, problem):
 def test_urgent_patterns_match_normalised_text(text, group):
     found = first_match(load_groups(URGENT_FILE), text)
     assert (found.name if found else None) == group
+
+
+@pytest.mark.parametrize(
+    ("sentence", "furniture"),
+    [
+        ("Learn more about clinical trials.", True),
+        ("The medical experts for Metastatic Breast Cancer are:", True),
+        ("Marisa Weiss, M.D., chief medical officer of; breast radiation oncologist", True),
+        ("Special thanks to Musa Mayer, author, patient advocate", True),
+        ("Breast cancer can spread to any bone, but most often spreads to the ribs.", False),
+        ("Your care team will be able to guide you in treatment options.", False),
+        ("Symptoms of bone metastases can include:", False),
+    ],
+)
+def test_page_furniture_and_credits_are_never_quoted(sentence, furniture):
+    assert load_lexicon().is_furniture(sentence) is furniture
