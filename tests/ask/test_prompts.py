@@ -97,6 +97,8 @@ def test_urgent_patterns_match_normalised_text(text, group):
         ("The medical experts for Metastatic Breast Cancer are:", True),
         ("Marisa Weiss, M.D., chief medical officer of; breast radiation oncologist", True),
         ("Special thanks to Musa Mayer, author, patient advocate", True),
+        ("Topics include diet and exercise after a diagnosis, strategies for coping, and more.", True),
+        ("Let bring you information tailored to your diagnosis details.", True),
         ("Breast cancer can spread to any bone, but most often spreads to the ribs.", False),
         ("Your care team will be able to guide you in treatment options.", False),
         ("Symptoms of bone metastases can include:", False),
