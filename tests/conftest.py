@@ -6,11 +6,20 @@
   into a temp folder. Treat it as read-only; copy it to change it.
 - ``use_built_index``: points MBC_INDEX_DIR at ``built_index_dir`` for one test.
 - ``corpus_copy``: a writable copy of the real corpus for tests that change pages.
+- ``browser`` and ``streamlit_server``: Debian's Chromium (a Playwright browser) and
+  `streamlit run app.py` on a free port of 127.0.0.1, for the browser tests.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,13 +27,23 @@ import pytest
 from index import REPO_ROOT, Settings, settings_from_env
 
 CORPUS_DIR = REPO_ROOT / "corpus"
+CHROMIUM = Path("/usr/bin/chromium")
+# Without the background-networking flags Chromium keeps trying hosts this closed network refuses.
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SERVER_START_S = 60
 
 
 @pytest.fixture(autouse=True)
 def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
     """Point every setting at the test's own temp folder (the corpus stays the real, read-only one)."""
-    import os
-
     for name in list(os.environ):
         if name.startswith("MBC_"):
             monkeypatch.delenv(name)
@@ -58,3 +77,67 @@ def corpus_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     shutil.copytree(CORPUS_DIR, copy)
     monkeypatch.setenv("MBC_CORPUS_DIR", str(copy))
     return copy
+
+
+@pytest.fixture
+def browser() -> Iterator:
+    """Debian's Chromium, headless, driven by Playwright (never `playwright install`); always closed.
+
+    Missing, the test fails on CI (which installs it) and is skipped elsewhere.
+    """
+    if not CHROMIUM.exists():
+        reason = f"{CHROMIUM} is missing; install Debian's chromium (make browser)"
+        if os.environ.get("CI"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+@pytest.fixture
+def streamlit_server(tmp_path: Path) -> Iterator[str]:
+    """`streamlit run app.py` on a free port of 127.0.0.1 with this test's MBC_* settings; always stopped.
+
+    Request it after the fixtures that set the environment (e.g. ``use_built_index``).
+    """
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"http://127.0.0.1:{port}"
+    log = tmp_path / "streamlit.log"
+    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true"]
+    command += ["--server.address", "127.0.0.1", "--server.port", str(port), "--server.fileWatcherType", "none"]
+    with open(log, "wb") as output:
+        process = subprocess.Popen(command, cwd=REPO_ROOT, env=dict(os.environ), stdout=output, stderr=output)
+    try:
+        _wait_until_healthy(url, process, log)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=15)
+        # Shown by pytest only when the test fails.
+        print(log.read_text(encoding="utf-8", errors="replace")[-5000:])
+
+
+def _wait_until_healthy(url: str, process: subprocess.Popen, log: Path) -> None:
+    deadline = time.monotonic() + SERVER_START_S
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"streamlit exited with {process.returncode}:\n{log.read_text(errors='replace')}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.25)
+    pytest.fail(f"streamlit did not answer on {url} within {SERVER_START_S} s:\n{log.read_text(errors='replace')}")

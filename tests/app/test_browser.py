@@ -5,13 +5,6 @@ Screenshots go to tests/artifacts/ (git-ignored); docs/screenshot-desktop.png is
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,18 +13,7 @@ from index import REPO_ROOT, Settings, load
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 ARTIFACTS = REPO_ROOT / "tests" / "artifacts"
-SERVER_START_S = 60
 ANSWER_MS = 120_000  # the first question also loads the model and the index
 INPUT_LABEL = "Type your question here"
 PUBLISHERS = (
@@ -43,60 +25,10 @@ PUBLISHERS = (
 )
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_until_healthy(url: str, server: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + SERVER_START_S
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            pytest.fail(f"streamlit exited with {server.returncode}:\n{log.read_text(errors='replace')}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.25)
-    pytest.fail(f"streamlit did not answer on {url} within {SERVER_START_S} s:\n{log.read_text(errors='replace')}")
-
-
 @pytest.fixture
-def chromium() -> Path:
-    if not CHROMIUM.exists():
-        reason = f"{CHROMIUM} is missing; install Debian's chromium (make browser)"
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
-    return CHROMIUM
-
-
-@pytest.fixture
-def server(use_built_index: Settings, tmp_path: Path) -> Iterator[str]:
-    """`streamlit run app.py` on a free port of 127.0.0.1, serving the session's index; always stopped."""
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    log = tmp_path / "streamlit.log"
-    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true"]
-    command += ["--server.address", "127.0.0.1", "--server.port", str(port)]
-    with open(log, "wb") as output:
-        process = subprocess.Popen(
-            command, cwd=REPO_ROOT, env=dict(os.environ), stdout=output, stderr=subprocess.STDOUT
-        )
-    try:
-        wait_until_healthy(url, process, log)
-        yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=15)
-        # Shown by pytest only when the test fails.
-        print(log.read_text(encoding="utf-8", errors="replace")[-5000:])
+def server(use_built_index: Settings, streamlit_server: str) -> str:
+    """The patient page, served with the session's index."""
+    return streamlit_server
 
 
 def screenshot(page, path: Path, width: int, height: int) -> None:
@@ -130,76 +62,71 @@ def ask(page, question: str, answers_before: int):
     return answer
 
 
-def test_patient_asks_opens_a_quote_in_context_and_follows_up(server: str, chromium: Path, use_built_index):
-    from playwright.sync_api import expect, sync_playwright
+def test_patient_asks_opens_a_quote_in_context_and_follows_up(server: str, browser, use_built_index):
+    from playwright.sync_api import expect
 
     texts = load(use_built_index.index_dir).texts
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
-            page.goto(server)
-            expect(page.get_by_role("heading", name="Questions about metastatic breast cancer")).to_be_visible(
-                timeout=ANSWER_MS
-            )
-            expect(page.get_by_text("This is not medical advice.")).to_be_visible()
-            # Staff pages are not offered to patients.
-            assert page.get_by_role("link", name="Reviewer").count() == 0
-            assert page.get_by_role("link", name="Maintainer").count() == 0
-            # The first visit also loads the model and the index.
-            expect(page.get_by_role("button", name="Where does it usually spread?")).to_be_visible(timeout=ANSWER_MS)
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(server)
+    expect(page.get_by_role("heading", name="Questions about metastatic breast cancer")).to_be_visible(
+        timeout=ANSWER_MS
+    )
+    expect(page.get_by_text("This is not medical advice.")).to_be_visible()
+    # Staff pages are not offered to patients.
+    assert page.get_by_role("link", name="Reviewer").count() == 0
+    assert page.get_by_role("link", name="Maintainer").count() == 0
+    # The first visit also loads the model and the index.
+    expect(page.get_by_role("button", name="Where does it usually spread?")).to_be_visible(timeout=ANSWER_MS)
 
-            answer = ask(page, "where does it usually spread?", answers_before=0)
-            quotes = answer.locator("figure.mbc-quote")
-            assert quotes.count() >= 1
-            first_quote = quotes.first.locator("blockquote").inner_text()
-            assert any(first_quote.strip() in text for text in texts.values())
-            caption = quotes.first.locator("figcaption").inner_text()
-            assert caption.startswith("[1]") and any(name in caption for name in PUBLISHERS)
-            all_quotes = " ".join(quotes.locator("blockquote").all_inner_texts()).lower()
-            assert "bone" in all_quotes or "liver" in all_quotes
-            # Screen readers hear the answer: the live region holds it as text.
-            live = page.locator('#mbc-live[role="status"][aria-live="polite"]')
-            expect(live).to_contain_text('Answer to your question "where does it usually spread?"')
+    answer = ask(page, "where does it usually spread?", answers_before=0)
+    quotes = answer.locator("figure.mbc-quote")
+    assert quotes.count() >= 1
+    first_quote = quotes.first.locator("blockquote").inner_text()
+    assert any(first_quote.strip() in text for text in texts.values())
+    caption = quotes.first.locator("figcaption").inner_text()
+    assert caption.startswith("[1]") and any(name in caption for name in PUBLISHERS)
+    all_quotes = " ".join(quotes.locator("blockquote").all_inner_texts()).lower()
+    assert "bone" in all_quotes or "liver" in all_quotes
+    # Screen readers hear the answer: the live region holds it as text.
+    live = page.locator('#mbc-live[role="status"][aria-live="polite"]')
+    expect(live).to_contain_text('Answer to your question "where does it usually spread?"')
 
-            # Keyboard only: back up to the expander and press Enter to open the passage in context.
-            tab_to(
-                page,
-                "(e) => e && e.tagName === 'SUMMARY' && e.textContent.includes('Show quote 1 in context')",
-                backwards=True,
-            )
-            page.keyboard.press("Enter")
-            mark = answer.locator(".mbc-context mark").first
-            expect(mark).to_be_visible()
-            marked = mark.inner_text().strip()
-            assert marked and marked in first_quote
-            context = answer.locator(".mbc-context").first.inner_text()
-            assert len(context) > len(first_quote)
+    # Keyboard only: back up to the expander and press Enter to open the passage in context.
+    tab_to(
+        page,
+        "(e) => e && e.tagName === 'SUMMARY' && e.textContent.includes('Show quote 1 in context')",
+        backwards=True,
+    )
+    page.keyboard.press("Enter")
+    mark = answer.locator(".mbc-context mark").first
+    expect(mark).to_be_visible()
+    marked = mark.inner_text().strip()
+    assert marked and marked in first_quote
+    context = answer.locator(".mbc-context").first.inner_text()
+    assert len(context) > len(first_quote)
 
-            screenshot(page, ARTIFACTS / "desktop.png", 1280, 900)
-            page.set_viewport_size({"width": 375, "height": 812})
-            page.wait_for_timeout(500)
-            assert page.evaluate("document.documentElement.scrollWidth") <= 375  # nothing runs off a phone screen
-            expect(page.get_by_role("textbox", name=INPUT_LABEL)).to_be_visible()
-            screenshot(page, ARTIFACTS / "phone-375.png", 375, 812)
+    screenshot(page, ARTIFACTS / "desktop.png", 1280, 900)
+    page.set_viewport_size({"width": 375, "height": 812})
+    page.wait_for_timeout(500)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375  # nothing runs off a phone screen
+    expect(page.get_by_role("textbox", name=INPUT_LABEL)).to_be_visible()
+    screenshot(page, ARTIFACTS / "phone-375.png", 375, 812)
 
-            follow_up = ask(page, "what about the liver?", answers_before=1)
-            liver_quotes = follow_up.locator("figure.mbc-quote blockquote").all_inner_texts()
-            assert any("liver" in quote.lower() for quote in liver_quotes), liver_quotes
-            for link in follow_up.locator("figure.mbc-quote a").all():  # a page's address opens in a new tab
-                assert link.get_attribute("target") == "_blank" and link.get_attribute("href").startswith("http")
-            expect(live).to_contain_text('Answer to your question "what about the liver?"')
-            screenshot(page, ARTIFACTS / "phone-375-follow-up.png", 375, 812)
+    follow_up = ask(page, "what about the liver?", answers_before=1)
+    liver_quotes = follow_up.locator("figure.mbc-quote blockquote").all_inner_texts()
+    assert any("liver" in quote.lower() for quote in liver_quotes), liver_quotes
+    for link in follow_up.locator("figure.mbc-quote a").all():  # a page's address opens in a new tab
+        assert link.get_attribute("target") == "_blank" and link.get_attribute("href").startswith("http")
+    expect(live).to_contain_text('Answer to your question "what about the liver?"')
+    screenshot(page, ARTIFACTS / "phone-375-follow-up.png", 375, 812)
 
-            # A question full of HTML and Markdown is shown as the characters typed, and runs nothing.
-            dialogs: list[str] = []
-            page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
-            hostile = "<b>bold</b> <img src=x onerror=alert(1)> [x](javascript:alert(2)) **where**?"
-            ask(page, hostile, answers_before=2)
-            question = page.locator('[data-testid="stChatMessage"]').nth(4)
-            assert question.locator(".mbc-question").inner_text() == hostile
-            assert question.locator("b, img, a").count() == 0
-            assert dialogs == []
-        finally:
-            browser.close()
+    # A question full of HTML and Markdown is shown as the characters typed, and runs nothing.
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    hostile = "<b>bold</b> <img src=x onerror=alert(1)> [x](javascript:alert(2)) **where**?"
+    ask(page, hostile, answers_before=2)
+    question = page.locator('[data-testid="stChatMessage"]').nth(4)
+    assert question.locator(".mbc-question").inner_text() == hostile
+    assert question.locator("b, img, a").count() == 0
+    assert dialogs == []
