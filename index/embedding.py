@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -27,6 +28,11 @@ os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 class Embedder:
     """Turns texts into unit-length float32 vectors.
 
+    The model runs one call at a time (sentence-transformers models are not safe to call from
+    several threads at once). Questions that arrive while it is busy are not queued one by one:
+    when it frees up, the first waiting caller embeds every waiting question in one batch and
+    hands each caller its own row. A lone caller never waits for company.
+
     >>> embedder = load_embedder()
     >>> embedder.embed(["bone pain"]).shape
     (1, 384)
@@ -37,29 +43,90 @@ class Embedder:
 
     def __init__(self, model) -> None:
         self._model = model
-        # sentence-transformers models are not safe to call from several threads at once.
-        self._lock = threading.Lock()
+        self._turn = threading.Condition()
+        self._busy = False  # a thread is running the model; guarded by ``_turn``
+        self._waiting: list[_Request] = []  # embed_one calls not yet taken into a batch
 
     def embed(self, texts: list[str], *, batch_size: int = 32) -> np.ndarray:
         """Embed texts; returns an array of shape (len(texts), 384), rows of unit length."""
         if not texts:
             return np.zeros((0, DIMENSION), dtype=np.float32)
+        with self._turn:
+            self._turn.wait_for(lambda: not self._busy)
+            self._busy = True
         try:
-            with self._lock:
-                vectors = self._model.encode(
-                    list(texts),
-                    batch_size=batch_size,
-                    normalize_embeddings=True,
-                    convert_to_numpy=True,
-                    show_progress_bar=False,
-                )
+            return self._encode(list(texts), batch_size=batch_size)
+        finally:
+            self._release()
+
+    def embed_one(self, text: str) -> np.ndarray:
+        """Embed a single text; returns a vector of shape (384,).
+
+        Concurrent calls are embedded together in one batch (see the class docstring).
+        """
+        request = _Request(text)
+        with self._turn:
+            self._waiting.append(request)
+            self._turn.wait_for(lambda: request.done or not self._busy)
+            if request.done:
+                return request.result()
+            self._busy = True
+            batch, self._waiting = self._waiting, []
+        try:
+            self._serve(batch)
+        finally:
+            self._release(batch)
+        return request.result()
+
+    def _serve(self, batch: list[_Request]) -> None:
+        """Give each request its vector, or its error; one bad text fails only its own asker."""
+        try:
+            vectors = self._encode([r.text for r in batch], batch_size=len(batch))
+        except ModelError as exc:
+            if len(batch) == 1:
+                batch[0].error = exc
+            else:
+                for r in batch:
+                    self._serve([r])
+            return
+        for r, vector in zip(batch, vectors, strict=True):
+            r.vector = vector
+
+    def _release(self, served: Sequence[_Request] = ()) -> None:
+        """Free the model and wake every waiter: the served return, the first unserved one leads the next batch."""
+        with self._turn:
+            for r in served:
+                r.done = True
+            self._busy = False
+            self._turn.notify_all()
+
+    def _encode(self, texts: list[str], *, batch_size: int) -> np.ndarray:
+        try:
+            vectors = self._model.encode(
+                texts,
+                batch_size=batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
         except Exception as exc:  # the model's own errors become ours here, and only here
             raise ModelError(f"The embedding model failed on {len(texts)} text(s): {exc}") from exc
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
-    def embed_one(self, text: str) -> np.ndarray:
-        """Embed a single text; returns a vector of shape (384,)."""
-        return self.embed([text])[0]
+
+class _Request:
+    """One ``embed_one`` call waiting for its row of a batch."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.done = False
+        self.vector: np.ndarray | None = None
+        self.error: ModelError | None = None
+
+    def result(self) -> np.ndarray:
+        if self.vector is None:
+            raise self.error or ModelError("The embedding model stopped before embedding this text.")
+        return self.vector
 
 
 _cached: Embedder | None = None

@@ -9,16 +9,28 @@ from ask.guard import MAX_QUESTION_CHARS
 from index import Embedder
 
 
+class CountingModel:
+    """The real model, counting the texts it embeds (whichever ``Embedder`` method asked)."""
+
+    def __init__(self, model) -> None:
+        self._model = model
+        self.texts = 0
+
+    def encode(self, texts, **options):
+        self.texts += len(texts)
+        return self._model.encode(texts, **options)
+
+
 class CountingEmbedder(Embedder):
     """The real model, counting how many questions it embeds."""
 
     def __init__(self, real: Embedder) -> None:
-        super().__init__(real._model)
-        self.calls = 0
+        self._counting = CountingModel(real._model)
+        super().__init__(self._counting)
 
-    def embed(self, texts, *, batch_size=32):
-        self.calls += 1
-        return super().embed(texts, batch_size=batch_size)
+    @property
+    def calls(self) -> int:
+        return self._counting.texts
 
 
 @pytest.fixture(scope="module")
