@@ -17,6 +17,7 @@ import numpy as np
 
 import index as idx
 from ingest.corpus import SourcePage, read_corpus
+from ingest.embed import embed_texts, known_vectors
 from ingest.segment import segment
 from ingest.split import split_passages, splitter_settings
 
@@ -36,8 +37,9 @@ class BuildReport:
     unchanged: list[str] = field(default_factory=list)
     passage_counts: dict[str, int] = field(default_factory=dict)
     removed_passages: int = 0
-    passages_embedded: int = 0
-    sentences_embedded: int = 0
+    passages_embedded: int = 0  # passages the model embedded; a text the served index holds keeps its vector
+    sentences_embedded: int = 0  # the same for sentences; a sentence that is also a passage counts there
+    vectors_reused: int = 0  # passages and sentences of new or changed pages whose text was already indexed
     total_passages: int = 0
     full: bool = False
     warnings: list[str] = field(default_factory=list)
@@ -75,7 +77,8 @@ class BuildReport:
             + (f" ({self.removed_passages} passages dropped)" if self.removed else ""),
             f"  unchanged: {len(self.unchanged)} page(s)",
             f"Embedded {self.passages_embedded} passages and {self.sentences_embedded} sentences in "
-            f"{self.embed_seconds:.1f} s; {self.total_passages} passages in all; took {self.seconds:.1f} s.",
+            f"{self.embed_seconds:.1f} s (kept {self.vectors_reused} vectors of unchanged text); "
+            f"{self.total_passages} passages in all; took {self.seconds:.1f} s.",
         ]
         return "\n".join(lines)
 
@@ -174,30 +177,39 @@ def _build_locked(settings: idx.Settings, pages: tuple[SourcePage, ...], *, full
         to_embed.append((page, passages, blocks, units))
 
     if to_embed:
-        say("Loading the embedding model")
-        model_started = time.perf_counter()
-        embedder = idx.load_embedder()
-        report.model_load_seconds = time.perf_counter() - model_started
+
+        def embed(texts: list[str]) -> np.ndarray:
+            say("Loading the embedding model")
+            model_started = time.perf_counter()
+            embedder = idx.load_embedder()
+            report.model_load_seconds = time.perf_counter() - model_started
+            say(f"Embedding {len(texts)} new or changed texts of {', '.join(page.path for page, *_ in to_embed)}")
+            return embedder.embed(texts)
+
         embed_started = time.perf_counter()
+        embedded = embed_texts(
+            embed,
+            [p.text for _, passages, _, _ in to_embed for p in passages],
+            [page.text[u.start : u.end] for page, _, _, units in to_embed for u in units],
+            known_vectors(reusable),
+        )
+        report.embed_seconds = time.perf_counter() - embed_started - report.model_load_seconds
+        report.passages_embedded = embedded.passages_embedded
+        report.sentences_embedded = embedded.sentences_embedded
+        report.vectors_reused = embedded.reused
         for page, passages, blocks, units in to_embed:
-            say(f"Embedding {page.path}: {len(passages)} passages, {len(units)} sentences")
-            passage_vectors = embedder.embed([p.text for p in passages])
-            sentence_vectors = embedder.embed([page.text[u.start : u.end] for u in units])
-            report.passages_embedded += len(passages)
-            report.sentences_embedded += len(units)
             record = _record(page, len(passages), len(units), changed_at=now)
             parts.append(
                 _PageParts(
                     record=record,
                     text=page.text,
                     passages=[(p.start, p.end) for p in passages],
-                    passage_vectors=passage_vectors,
+                    passage_vectors=_rows(embedded.vectors, [p.text for p in passages]),
                     sentences=[(u.start, u.end, u.block) for u in units],
-                    sentence_vectors=sentence_vectors,
+                    sentence_vectors=_rows(embedded.vectors, [page.text[u.start : u.end] for u in units]),
                     blocks=[(b.start, b.end, b.kind) for b in blocks],
                 )
             )
-        report.embed_seconds = time.perf_counter() - embed_started
 
     parts.sort(key=lambda part: part.record.doc_id)
     content = _assemble(parts)
@@ -216,6 +228,13 @@ def _build_locked(settings: idx.Settings, pages: tuple[SourcePage, ...], *, full
     report.passage_counts = {page.doc_id: page.passage_count for page in manifest.pages}
     say(f"Now serving index version {manifest.version}")
     return report
+
+
+def _rows(vectors: dict[str, np.ndarray], texts: list[str]) -> np.ndarray:
+    """The vectors of ``texts``, in order, as one (len(texts), 384) array."""
+    if not texts:
+        return np.zeros((0, idx.DIMENSION), dtype=np.float32)
+    return np.vstack([vectors[text] for text in texts])
 
 
 def _previous_manifest(settings: idx.Settings, full: bool) -> tuple[idx.Manifest | None, str | None]:

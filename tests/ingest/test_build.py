@@ -87,8 +87,16 @@ def test_one_changed_page_is_the_only_one_embedded_again(working_index: index.Se
     new = index.load(working_index.index_dir)
     assert report.changed == ["penn-medicine"] and not report.added and not report.removed
     assert sorted(report.unchanged) == ["aurora-health-care", "breastcancer-org", "medical-news-today", "susan-g-komen"]
-    assert report.passages_embedded == new.page("penn-medicine").passage_count
-    assert report.sentences_embedded == new.page("penn-medicine").sentence_count
+    # Only text the served index lacks is embedded: the new paragraph and the passage holding it.
+    known = _indexed_texts(old)
+    passages = [p.text for p in new.passages if p.doc_id == "penn-medicine"]
+    sentences = [_text(new, s) for s in new.sentences if s.doc_id == "penn-medicine"]
+    fresh_passages = {text for text in passages if text not in known}
+    fresh_sentences = {text for text in sentences if text not in known and text not in fresh_passages}
+    assert report.passages_embedded == len(fresh_passages) >= 1
+    assert report.sentences_embedded == len(fresh_sentences)
+    assert report.vectors_reused == sum(text in known for text in passages + sentences)
+    assert report.passages_embedded + report.sentences_embedded <= 3 < report.vectors_reused
     assert "support groups" in new.texts["penn-medicine"]
     # Unchanged pages keep their vectors, row for row.
     for doc_id in report.unchanged:
@@ -97,6 +105,43 @@ def test_one_changed_page_is_the_only_one_embedded_again(working_index: index.Se
         np.testing.assert_array_equal(old.passage_vectors[old_rows], new.passage_vectors[new_rows])
         assert new.page(doc_id).changed_at == old.page(doc_id).changed_at
     assert "changed:   penn-medicine" in report.summary()
+
+
+def test_kept_and_fresh_vectors_of_a_changed_page_are_its_texts_embedded_now(
+    working_index: index.Settings, corpus_copy: Path
+):
+    page = corpus_copy / "susan-g-komen.txt"
+    lines = page.read_text(encoding="utf-8").split("\n")
+    paragraphs = [i for i, line in enumerate(lines) if line.endswith(".")]
+    lines[paragraphs[len(paragraphs) // 2]] += " Ask your care team what this means for you."
+    page.write_text("\n".join(lines), encoding="utf-8")
+
+    report = build(working_index)
+
+    new = index.load(working_index.index_dir)
+    rows = [p.id for p in new.passages if p.doc_id == "susan-g-komen"]
+    sentence_rows = [s.id for s in new.sentences if s.doc_id == "susan-g-komen"]
+    assert report.changed == ["susan-g-komen"] and report.vectors_reused > 0
+    embedder = index.load_embedder()
+    np.testing.assert_allclose(
+        new.passage_vectors[rows], embedder.embed([new.passages[i].text for i in rows]), atol=1e-6
+    )
+    np.testing.assert_allclose(
+        new.sentence_vectors[sentence_rows],
+        embedder.embed([_text(new, new.sentences[i]) for i in sentence_rows]),
+        atol=1e-6,
+    )
+
+
+def test_a_sentence_that_is_also_a_passage_is_embedded_once(working_index: index.Settings, corpus_copy: Path):
+    (corpus_copy / "living-well.md").write_text("Gentle exercise can help with tiredness.\n", encoding="utf-8")
+    report = build(working_index)
+    assert report.added == ["living-well"]
+    assert (report.passages_embedded, report.sentences_embedded, report.vectors_reused) == (1, 0, 0)
+    loaded = index.load(working_index.index_dir)
+    (passage,) = [p for p in loaded.passages if p.doc_id == "living-well"]
+    (sentence,) = [s for s in loaded.sentences if s.doc_id == "living-well"]
+    np.testing.assert_array_equal(loaded.passage_vectors[passage.id], loaded.sentence_vectors[sentence.id])
 
 
 def test_a_removed_page_loses_all_its_passages(working_index: index.Settings, corpus_copy: Path):
@@ -149,3 +194,12 @@ def test_full_rebuild_embeds_every_page(working_index: index.Settings):
 def test_read_corpus_warns_nothing_for_the_real_corpus():
     corpus = read_corpus(REPO_ROOT / "corpus")
     assert len(corpus.pages) == 5 and corpus.warnings == ()
+
+
+def _text(loaded: index.Index, sentence: index.Sentence) -> str:
+    return loaded.texts[sentence.doc_id][sentence.start : sentence.end]
+
+
+def _indexed_texts(loaded: index.Index) -> set[str]:
+    """Every passage and sentence text of an index version."""
+    return {p.text for p in loaded.passages} | {_text(loaded, s) for s in loaded.sentences}
