@@ -8,8 +8,8 @@ Two kinds of one-page change, each on its own page so no run reuses another's wo
 - a typical edit: one sentence added to a paragraph in the middle of the page. The
   paragraph's sentences and the passages holding it are new text; everything else on
   the page keeps its vector.
-- a whole-page rewrite: every line of the page reworded (here: given a prefix), so
-  no passage or sentence text is reused and the whole page is embedded again.
+- a whole-page rewrite: every sentence of the page changed (here: upper-cased), so the
+  page keeps its size and shape but no passage or sentence text is reused.
 
 Everything happens in a temporary copy of corpus/ and a temporary index folder. The
 model is loaded (and timed) first, so the build figures exclude it; a build run by
@@ -30,8 +30,6 @@ from index.settings import REPO_ROOT
 
 # The sentence a typical edit adds to one paragraph.
 ADDED_SENTENCE = " Your care team can tell you more about this (edit {n} by the ingest benchmark)."
-# The prefix a whole-page rewrite gives every line.
-REWORDED = "Reworded {n}: "
 
 
 def edit_one_paragraph(page: Path, n: int) -> None:
@@ -43,10 +41,9 @@ def edit_one_paragraph(page: Path, n: int) -> None:
     page.write_text("\n".join(lines), encoding="utf-8")
 
 
-def rewrite_page(page: Path, n: int) -> None:
-    """Reword every non-blank line of the page, so none of its text is indexed already."""
-    lines = page.read_text(encoding="utf-8").split("\n")
-    page.write_text("\n".join(REWORDED.format(n=n) + line if line.strip() else line for line in lines), "utf-8")
+def rewrite_page(page: Path) -> None:
+    """Change every sentence of the page, keeping its passages and sentences as many and as long."""
+    page.write_text(page.read_text(encoding="utf-8").upper(), encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -89,8 +86,8 @@ def main(argv: list[str] | None = None) -> int:
         for n, page in enumerate(pages[: 1 if args.quick else 3], start=1):
             edit_one_paragraph(page, n)
             run(f"one paragraph edited: {page.stem}")
-        for n, page in enumerate(pages[-1 if args.quick else -3 :], start=1):
-            rewrite_page(page, n)
+        for page in pages[-1 if args.quick else -3 :]:
+            rewrite_page(page)
             run(f"whole page rewritten: {page.stem}")
         if not args.quick:
             run("nothing changed")
@@ -99,8 +96,8 @@ def main(argv: list[str] | None = None) -> int:
     headers = ["build", "total s", "embed s", "passages embedded", "sentences embedded", "vectors kept", "texts/s"]
     print(table(headers, rows))
     print(
-        "\nA paragraph edit adds one sentence to the middle paragraph of a page; a rewrite rewords every line "
-        "of a page. Target: one page changed re-indexes in <= 3 s, model load excluded."
+        "\nA paragraph edit adds one sentence to the middle paragraph of a page; a rewrite changes every sentence "
+        "of a page (upper-cases it). Target: one page changed re-indexes in <= 3 s, model load excluded."
     )
     print(f"\nPeak resident memory of this process (model, corpus, builds): {peak_rss_mb():.0f} MB.")
     return 0
