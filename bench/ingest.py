@@ -3,7 +3,7 @@
     python -m bench.ingest            # full build; on three pages an edit, then a rewrite; a no-op update
     python -m bench.ingest --quick    # full build; one page's edit and rewrite
 
-Two kinds of one-page change, each on its own page so no run reuses another's work:
+Two kinds of one-page change, one page at a time:
 
 - a typical edit: one sentence added to a paragraph in the middle of the page. The
   paragraph's sentences and the passages holding it are new text; everything else on
