@@ -9,9 +9,9 @@ the moment the first answer exists (the process's exit afterwards is not counted
 - the CLI, ``python -m ask --jsonl`` given one question: until its answer line appears on stdout
   (``--jsonl`` flushes each answer, where a plain answer sent to a pipe waits for the exit).
 - an instrumented child that does what the CLI and the app do, ``import ask``, ``ask.load()``
-  (the model loads in a second thread while the index is read), ``bot.ask(question)``, and
-  reports each phase's seconds and the CPU seconds it used. CPU seconds change little with
-  the machine's load, so they estimate a quiet machine's figure on a busy one.
+  (importing torch and sentence-transformers, loading the model, reading the index),
+  ``bot.ask(question)``, and reports each phase's seconds and the CPU seconds it used
+  (which vary less than wall seconds with other work on the machine).
 
 The app's cold start is the same ``ask.load()``: the Streamlit server process runs it once,
 for the first visitor (behind "Opening the information pages..."), and every later visitor
