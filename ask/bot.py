@@ -84,7 +84,7 @@ class Bot:
             spans = [s for s in spans if scope.about_object(self.retriever.span_context(s.sentences), objects)]
             if not spans:
                 return self._refuse(question, "no quote is about what the signs are asked of")
-        best_dense = float(scores.dense[self.retriever.quotable].max())
+        best_dense = scores.best_quotable_dense()
         subject = self.retriever.coverage(query, self.retriever.span_context(spans[0].sentences), subject_only=True)
         reason = scope.weak_evidence(best_dense, spans[0].score, subject)
         if reason:

@@ -9,7 +9,7 @@ A question that stands on its own ignores the history.
 from __future__ import annotations
 
 from ask.lexicon import Lexicon
-from ask.text import normalise, words
+from index.text import normalise, words
 
 MAX_CONTENT_WORDS = 3
 

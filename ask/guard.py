@@ -12,8 +12,8 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 
 from ask.messages import PROMPTS_DIR, Messages
-from ask.text import normalise, strip_control
 from index.errors import PromptError
+from index.text import normalise, strip_control
 
 URGENT_FILE = PROMPTS_DIR / "urgent.toml"
 REQUESTS_FILE = PROMPTS_DIR / "requests.toml"

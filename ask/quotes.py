@@ -11,8 +11,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-import numpy as np
-
 from ask.retrieve import Retriever, Scores
 
 MAX_QUOTES = 4
@@ -38,56 +36,45 @@ class Span:
     sentences: tuple[int, ...]
 
 
-def _block_sentences(retriever: Retriever) -> dict[int, list[int]]:
-    out: dict[int, list[int]] = {}
-    for s in retriever.index.sentences:
-        out.setdefault(s.block, []).append(s.id)
-    return out
-
-
 class QuoteSelector:
     """Builds spans for one index; ``select`` is called once per question."""
 
     def __init__(self, retriever: Retriever) -> None:
         self.retriever = retriever
         self.index = retriever.index
-        self.by_block = _block_sentences(retriever)
-        self.next_block = retriever.next_block
 
     def span(self, seed: int, scores: Scores) -> Span:
         """The quote that grows from sentence ``seed``."""
-        sentences = self.index.sentences
-        fused = scores.fused
-        s = sentences[seed]
-        block = self.retriever.block_of[s.block]
-        members = self.by_block[s.block]
-        floor = fused[seed] - (LIST_MARGIN if block.kind == "list" else EXTEND_MARGIN)
+        index = self.index
+        fused = scores.fused_of
+        block = index.blocks[int(index.sentences.block[seed])]
+        members = index.block_sentences(block.id)
+        floor = fused(seed) - (LIST_MARGIN if block.kind == "list" else EXTEND_MARGIN)
+        text = index.sentence_text
         if block.kind == "list":
-            strong = [i for i in members if fused[i] >= floor]
+            strong = [i for i in members if fused(i) >= floor]
             first, last = min(strong), max(strong)
             if len(strong) >= 2:
-                chosen = [i for i in members if first <= i <= last]
-                if sum(len(self.retriever.sentence_texts[i]) for i in chosen) > MAX_CHARS:
+                chosen = list(range(first, last + 1))
+                if sum(len(text(i)) for i in chosen) > MAX_CHARS:
                     chosen = [seed]
             else:
                 chosen = [seed]
             return self._make(chosen, scores)
-        position = members.index(seed)
         chosen = [seed]
-        text = self.retriever.sentence_texts
-        if position > 0 and _POINTS_BACK.match(text[seed]):
-            chosen.insert(0, members[position - 1])
-        length = sum(len(text[i]) for i in chosen)
-        for following in members[position + 1 :]:
-            if fused[following] < floor or length + len(text[following]) > MAX_CHARS:
+        if seed > members.start and _POINTS_BACK.match(text(seed)):
+            chosen.insert(0, seed - 1)
+        length = sum(len(text(i)) for i in chosen)
+        for following in range(seed + 1, members.stop):
+            if fused(following) < floor or length + len(text(following)) > MAX_CHARS:
                 break
             chosen.append(following)
-            length += len(text[following])
+            length += len(text(following))
         span = self._make(chosen, scores)
-        if text[chosen[-1]].rstrip().endswith(":") and chosen[-1] == members[-1]:
-            following_block = self.next_block.get(s.block)
+        if text(chosen[-1]).rstrip().endswith(":") and chosen[-1] == members.stop - 1:
+            following_block = index.next_block(block.id)
             if following_block is not None and following_block.kind == "list":
-                items = self.by_block.get(following_block.id, [])
+                items = list(index.block_sentences(following_block.id))
                 if items and following_block.end - span.start <= MAX_CHARS + 200:
                     return self._make(chosen + items, scores)
         return span
@@ -95,19 +82,14 @@ class QuoteSelector:
     def _make(self, ids: list[int], scores: Scores) -> Span:
         sentences = self.index.sentences
         first, last = sentences[min(ids)], sentences[max(ids)]
-        best = max(float(scores.fused[i]) for i in ids)
+        best = max(scores.fused_of(i) for i in ids)
         return Span(first.doc_id, first.start, last.end, best, tuple(sorted(ids)))
 
     def candidates(self, scores: Scores) -> list[Span]:
         """Non-overlapping spans from the best sentences, best first."""
-        if not len(scores.fused):
-            return []
-        top = np.argpartition(-scores.fused, min(CANDIDATES, len(scores.fused) - 1))[:CANDIDATES]
-        order = top[np.argsort(-scores.fused[top])]
         spans: list[Span] = []
-        for seed in order:
-            seed = int(seed)
-            if not self.retriever.quotable[seed]:
+        for seed in scores.best(CANDIDATES):
+            if not scores.quotable(seed):
                 continue
             if any(seed in span.sentences for span in spans):
                 continue

@@ -1,38 +1,46 @@
-"""Score every quotable sentence of the index against a question: dense and lexical signals, fused.
+"""Score a question's candidate sentences: dense and lexical signals, fused.
 
-Everything here is computed once at load (BM25 tables, sentence contexts) except one
-matrix product and one BM25 pass per question; the only model call is the question's
-own embedding, made by the caller.
+Only candidates are scored, never every sentence of the index: the sentences of the
+passages FAISS finds nearest the question, the best BM25 hits of the stored lexical
+index, and the rest of the blocks they sit in (a quote may grow to its neighbours).
+On a corpus with fewer passages than ``PASSAGES_SEARCHED`` that is every sentence.
+The only model call is the question's own embedding, made by the caller; what is
+worked out per sentence (is it quotable, its context terms) is cached.
 """
 
 from __future__ import annotations
 
-import itertools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
-from ask.bm25 import BM25
 from ask.lexicon import Lexicon
-from ask.text import normalise, stem, terms, words
 from ask.vocabulary import Vocabulary
 from index import Index
+from index.lexical import IN_HEADING, IN_SENTENCE
+from index.rows import BLOCK_KINDS
+from index.text import normalise, stem, terms, words
 
 # Weights of the fused score; the parts are each in [0, 1].
 W_SENTENCE = 0.50
 W_PASSAGE = 0.15
 W_LEXICAL = 0.20
 W_COVERAGE = 0.15
-PASSAGES_SEARCHED = 256  # nearest passages whose cosine counts; the rest are far from the question anyway
-HEADING_WEIGHT = 0.5
-INTRO_WEIGHT = 0.3
+PASSAGES_SEARCHED = 256  # nearest passages whose sentences are candidates and whose cosine counts
+LEXICAL_HITS = 300  # best BM25 sentences that are candidates too, near a found passage or not
+CACHED_SENTENCES = 200_000  # per-sentence facts kept between questions
 EXPANSION_WEIGHT = 0.6
 EVERYDAY_WEIGHT = 0.3  # in BM25; in coverage an everyday word counts half
 TOPIC_WEIGHT = 0.3  # the pages' own topic (metastatic breast cancer) says little about which sentence answers
 PREMISE_WEIGHT = 0.5  # words of an opening "If ..., " clause set the scene; the question comes after it
 _PREMISE = re.compile(r"^\s*(?:if|since|given that|now that|as|because)\b([^,?.!]{3,120}),")
+NOT_QUOTABLE = 1.0  # how far a sentence that cannot be quoted is pushed down
 LEXICAL_FLOOR = 0.4  # a BM25 score is divided by the best one, or by this share of a perfect match if higher
+CONTEXT = IN_SENTENCE | IN_HEADING  # a sentence's context for coverage: its own words and its heading's
+_LIST = BLOCK_KINDS.index("list")
 
 
 @dataclass(frozen=True)
@@ -49,18 +57,59 @@ class Query:
 
 @dataclass(frozen=True)
 class Scores:
-    """Per-sentence signals for one question, arrays aligned with ``index.sentences``."""
+    """Signals for one question's candidate sentences, arrays aligned with ``ids``.
+
+    Whether a sentence can be quoted is looked up only where it decides something: for
+    the best few, their neighbours and the closest one. ``fused`` is the score before a
+    sentence that cannot be quoted is pushed ``NOT_QUOTABLE`` down; ``fused_of`` is after.
+    """
 
     query: Query
+    ids: np.ndarray  # candidate sentence ids, ascending
     dense: np.ndarray  # cosine of the sentence
-    passage: np.ndarray  # best cosine of a passage holding the sentence
+    passage: np.ndarray  # best cosine of a found passage holding the sentence
     lexical: np.ndarray  # BM25 over sentence + context, divided by the best
     coverage: np.ndarray  # idf share of the question's key terms found in the sentence's context
     fused: np.ndarray
+    quotable: Callable[[int], bool]  # sentence id → can it be quoted
+
+    def fused_of(self, sentence_id: int) -> float:
+        """The fused score of a sentence; -inf for one that is not a candidate (it cannot join a quote)."""
+        at = int(np.searchsorted(self.ids, sentence_id))
+        if at == len(self.ids) or self.ids[at] != sentence_id:
+            return -np.inf
+        return float(self.fused[at]) - (0.0 if self.quotable(sentence_id) else NOT_QUOTABLE)
+
+    def best(self, count: int) -> list[int]:
+        """The ``count`` candidates with the highest ``fused_of``, best first.
+
+        Walks down ``fused`` until ``count`` quotable sentences are seen: nothing further down
+        can score above them, and what was passed over is ranked with its penalty.
+        """
+        seen: list[tuple[float, int]] = []
+        quotable = 0
+        for row in np.argsort(-self.fused, kind="stable").tolist():
+            sentence_id = int(self.ids[row])
+            if self.quotable(sentence_id):
+                seen.append((float(self.fused[row]), sentence_id))
+                quotable += 1
+                if quotable == count:
+                    break
+            else:
+                seen.append((float(self.fused[row]) - NOT_QUOTABLE, sentence_id))
+        seen.sort(key=lambda pair: -pair[0])
+        return [sentence_id for _, sentence_id in seen[:count]]
+
+    def best_quotable_dense(self) -> float:
+        """The highest cosine of a quotable candidate (-inf when none is quotable)."""
+        for row in np.argsort(-self.dense, kind="stable").tolist():
+            if self.quotable(int(self.ids[row])):
+                return float(self.dense[row])
+        return -np.inf
 
 
 class Retriever:
-    """Precomputed lexical tables for one loaded index.
+    """Scores a question's candidate sentences in one loaded index.
 
     >>> retriever = Retriever(index, load_lexicon())
     >>> scores = retriever.score(retriever.query("bone pain"), embedder.embed_one("bone pain"))
@@ -69,91 +118,53 @@ class Retriever:
     def __init__(self, index: Index, lexicon: Lexicon) -> None:
         self.index = index
         self.lexicon = lexicon
-        sentences = index.sentences
-        self.sentence_texts = [index.texts[s.doc_id][s.start : s.end] for s in sentences]
-        self.block_of = {b.id: b for b in index.blocks}
-        ordered = sorted(index.blocks, key=lambda b: (b.doc_id, b.start))
-        self.next_block = {a.id: b for a, b in itertools.pairwise(ordered) if a.doc_id == b.doc_id}
-        headings, intros = self._contexts()
-        self.quotable = np.array([self._quotable(i, t) for i, t in enumerate(self.sentence_texts)])
-        docs = []
-        self.context_terms: list[frozenset[str]] = []
-        for i, text in enumerate(self.sentence_texts):
-            doc: dict[str, float] = {}
-            for term in terms(text):
-                doc[term] = doc.get(term, 0.0) + 1.0
-            own = set(doc)
-            for extra, weight in ((headings[i], HEADING_WEIGHT), (intros[i], INTRO_WEIGHT)):
-                for term in terms(extra):
-                    doc[term] = doc.get(term, 0.0) + weight
-            docs.append(doc)
-            self.context_terms.append(frozenset(own | set(terms(headings[i]))))
-        self._term_rows: dict[str, np.ndarray] = {}
-        for i, context in enumerate(self.context_terms):
-            for term in context:
-                self._term_rows.setdefault(term, np.zeros(len(docs), dtype=bool))[i] = True
-        self.sentence_bm25 = BM25(docs)
-        self.max_idf = max(self.sentence_bm25.idf.values(), default=1.0)
-        self.sentence_passages = self._sentence_passages()
-        corpus_words = [w for i, t in enumerate(self.sentence_texts) if self.quotable[i] for w in words(t)]
-        self.vocabulary = Vocabulary.from_words(corpus_words)
+        self.lexical = index.lexical
+        self.max_idf = float(self.lexical.idf.max()) if len(self.lexical.idf) else 1.0
+        self.quotable = lru_cache(maxsize=CACHED_SENTENCES)(self._quotable)
+        self.context_terms = lru_cache(maxsize=CACHED_SENTENCES)(self._context_terms)
+        # The pages' words are those of the sentences that can be quoted: a word seen only in a
+        # headline or a question is not something the pages answer about.
+        quoted = {
+            word: count
+            for word, count in self.lexical.word_counts.items()
+            if any(self.quotable(i) for i in self.lexical.word_sentences[word])
+        }
+        self.vocabulary = Vocabulary.from_counts(quoted)
 
-    def _quotable(self, i: int, text: str) -> bool:
+    def _quotable(self, sentence_id: int) -> bool:
         """A question, a link, a caption or a headline is never quoted as an answer."""
+        index = self.index
+        text = index.sentence_text(sentence_id)
         if text.rstrip().endswith("?") or len(text) < 20 or self.lexicon.is_furniture(text):
             return False
-        sentence = self.index.sentences[i]
-        block = self.block_of[sentence.block]
+        sentence = index.sentences[sentence_id]
+        block = index.blocks[sentence.block]
         if text.rstrip().endswith(":"):  # an introduction is an answer only with the list it introduces
-            following = self.next_block.get(block.id)
+            following = index.next_block(block.id)
             return sentence.end == block.end and following is not None and following.kind == "list"
         if block.kind == "paragraph":
-            whole = self.index.texts[block.doc_id][block.start : block.end].rstrip()
+            whole = index.block_text(block.id).rstrip()
             return whole[-1] in ".!:;)]\"'”’" and not whole.endswith(("’", "'"))
         return True
 
-    def _contexts(self) -> tuple[list[str], list[str]]:
-        """Each sentence's section heading, and for a list item the paragraph that introduces the list."""
-        index = self.index
-        heading_of_block: dict[int, str] = {}
-        intro_of_block: dict[int, str] = {}
-        previous_doc, heading, previous = None, "", None
-        for block in sorted(index.blocks, key=lambda b: (b.doc_id, b.start)):
-            if block.doc_id != previous_doc:
-                previous_doc, heading, previous = block.doc_id, "", None
-            text = index.texts[block.doc_id][block.start : block.end]
-            if block.kind == "heading":
-                heading = text
-            heading_of_block[block.id] = heading
-            if block.kind == "list" and previous is not None and previous.kind == "paragraph":
-                intro_of_block[block.id] = index.texts[previous.doc_id][previous.start : previous.end]
-            previous = block
-        headings = [heading_of_block.get(s.block, "") for s in index.sentences]
-        intros = [intro_of_block.get(s.block, "") for s in index.sentences]
-        return headings, intros
+    def _context_terms(self, sentence_id: int) -> frozenset[str]:
+        """The terms of a sentence and of its section heading."""
+        block = int(self.index.sentences.block[sentence_id])
+        return frozenset(terms(self.index.sentence_text(sentence_id))) | frozenset(
+            terms(self.index.heading_text(block))
+        )
 
-    def _sentence_passages(self) -> np.ndarray:
-        """Row i: the passages overlapping sentence i, padded with -1."""
-        by_doc: dict[str, list] = {}
-        for passage in self.index.passages:
-            by_doc.setdefault(passage.doc_id, []).append(passage)
-        rows = [
-            [p.id for p in by_doc.get(s.doc_id, []) if p.start < s.end and s.start < p.end]
-            for s in self.index.sentences
-        ]
-        width = max((len(r) for r in rows), default=0) or 1
-        return np.array([r + [-1] * (width - len(r)) for r in rows], dtype=np.int64).reshape(len(rows), width)
-
-    def coverages(self, query: Query) -> np.ndarray:
-        """``coverage`` of every sentence's context at once."""
+    def coverages(self, query: Query, sentence_ids: np.ndarray) -> np.ndarray:
+        """``coverage`` of each of ``sentence_ids`` (ascending), read from the stored lexical index."""
         total = sum(idf for idf, _ in query.key_terms.values())
-        out = np.zeros(len(self.context_terms))
+        out = np.zeros(len(sentence_ids))
         if total <= 0:
             return out
         for idf, alternatives in query.key_terms.values():
-            rows = [self._term_rows[t] for t in alternatives if t in self._term_rows]
-            if rows:
-                out += idf * np.logical_or.reduce(rows)
+            covered = np.zeros(len(sentence_ids), dtype=bool)
+            for term in alternatives:
+                covered |= self.lexical.holds(term, sentence_ids, CONTEXT)
+            out += idf * covered
         return out / total
 
     def coverage(self, query: Query, context: frozenset[str] | set[str], *, subject_only: bool = False) -> float:
@@ -165,7 +176,7 @@ class Retriever:
         return sum(idf for idf, alternatives in keys if alternatives & context) / total
 
     def span_context(self, sentence_ids: tuple[int, ...]) -> frozenset[str]:
-        return frozenset().union(*(self.context_terms[i] for i in sentence_ids))
+        return frozenset().union(*(self.context_terms(i) for i in sentence_ids))
 
     def query(self, text: str) -> Query:
         """Correct, filter and weight the question's words."""
@@ -189,7 +200,7 @@ class Retriever:
             if topic or len(token) < 2:
                 continue
             alternatives = {term, *terms(lexicon.expand(token))} - lexicon.stop
-            idf = max((self.sentence_bm25.idf.get(t, 0.0) for t in alternatives), default=0.0) or self.max_idf
+            idf = max((self.lexical.idf_of(t) for t in alternatives), default=0.0) or self.max_idf
             key_terms[term] = (idf * (0.5 if everyday else 1.0), frozenset(alternatives))
             if everyday:
                 continue
@@ -206,7 +217,7 @@ class Retriever:
         for concept in lexicon.phrase_concepts(normalise(corrected)):
             # A phrase ("get from", "side effects") is a concept the answer should hold, like a word.
             alternatives = frozenset(terms(concept)) - lexicon.stop
-            idf = max((self.sentence_bm25.idf.get(t, 0.0) for t in alternatives), default=0.0)
+            idf = max((self.lexical.idf_of(t) for t in alternatives), default=0.0)
             if idf > 0:
                 key_terms.setdefault("~" + concept, (idf * 0.5, alternatives))
         main_terms = set(terms(normalise(corrected)[premise.end() :])) if premise else set()
@@ -219,19 +230,47 @@ class Retriever:
         return Query(corrected, tuple(content), tuple(absent), weights, key_terms, frozenset(subject))
 
     def score(self, query: Query, vector: np.ndarray) -> Scores:
-        """Score every sentence for ``query`` whose embedding is ``vector``."""
+        """Score the candidate sentences for ``query`` whose embedding is ``vector``."""
         index = self.index
-        dense = np.asarray(index.sentence_vectors @ vector, dtype=np.float64)
-        passage_cos = np.zeros(len(index.passages))
-        for passage_id, cosine in index.search(vector, PASSAGES_SEARCHED):
-            passage_cos[passage_id] = cosine
-        padded = self.sentence_passages
-        passage = np.where(padded >= 0, passage_cos[np.maximum(padded, 0)], 0.0).max(axis=1)
-        raw = self.sentence_bm25.scores(query.weights)
-        perfect = sum(w * self.sentence_bm25.idf.get(t, 0.0) for t, w in query.weights.items())
-        scale = max(float(raw.max()), LEXICAL_FLOOR * perfect)
+        hits, hit_scores = self.lexical.search(query.weights, LEXICAL_HITS)
+        ids, passage = self._candidates(index.search(vector, PASSAGES_SEARCHED), hits)
+        raw = self.lexical.scores_of(query.weights, ids)
+        perfect = sum(w * self.lexical.idf_of(t) for t, w in query.weights.items())
+        scale = max(float(hit_scores.max(initial=0.0)), float(raw.max(initial=0.0)), LEXICAL_FLOOR * perfect)
+        dense = np.asarray(index.sentence_vectors[ids] @ vector, dtype=np.float64)
         lexical = raw / scale if scale > 0 else raw
-        coverage = self.coverages(query)
+        coverage = self.coverages(query, ids)
         fused = W_SENTENCE * dense + W_PASSAGE * passage + W_LEXICAL * lexical + W_COVERAGE * coverage
-        fused = np.where(self.quotable, fused, fused - 1.0)
-        return Scores(query, dense, passage, lexical, coverage, fused)
+        return Scores(query, ids, dense, passage, lexical, coverage, fused, self.quotable)
+
+    def _candidates(self, found: list[tuple[int, float]], hits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Candidate sentence ids (ascending) and, for each, the best cosine of a found passage holding it.
+
+        The sentences of the found passages and the lexical ``hits``, then the rest of
+        their blocks and the list that follows a block, so a quote can grow within the candidates.
+        """
+        index = self.index
+        passage_ids = np.array([p for p, _ in found], dtype=np.int64)
+        first, stop = index.passages.first_sentence[passage_ids], index.passages.sentence_stop[passage_ids]
+        near = _ranges(first, stop)
+        cosines = np.repeat(np.array([c for _, c in found]), stop - first)
+        near_ids, inverse = np.unique(near, return_inverse=True)
+        best = np.zeros(len(near_ids))  # a sentence no found passage holds counts 0, as in a far passage
+        np.maximum.at(best, inverse, cosines)
+        seeds = np.union1d(near_ids, hits)
+        blocks = np.unique(index.sentences.block[seeds])
+        following = blocks[blocks + 1 < len(index.blocks)] + 1
+        blocks = np.union1d(blocks, following[index.blocks.kind[following] == _LIST])
+        column = index.sentences.block
+        members = _ranges(np.searchsorted(column, blocks), np.searchsorted(column, blocks, side="right"))
+        ids = np.union1d(seeds, members)
+        at = np.minimum(np.searchsorted(near_ids, ids), max(len(near_ids) - 1, 0))
+        passage = np.where(near_ids[at] == ids, best[at], 0.0) if len(near_ids) else np.zeros(len(ids))
+        return ids, passage
+
+
+def _ranges(starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
+    """The concatenation of ``range(start, stop)`` for each pair, as one array."""
+    lengths = (stops - starts).astype(np.int64)
+    offsets = np.repeat(starts - np.cumsum(lengths) + lengths, lengths)
+    return np.arange(int(lengths.sum()), dtype=np.int64) + offsets

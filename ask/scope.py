@@ -12,8 +12,8 @@ import re
 
 from ask.lexicon import Lexicon
 from ask.retrieve import Query, Retriever
-from ask.text import normalise, terms, words
 from ask.vocabulary import near_english_word
+from index.text import normalise, terms, words
 
 # Evidence floors: the best sentence's cosine, and the best quote's fused score.
 MIN_DENSE = 0.40
@@ -94,9 +94,8 @@ def about_stage(retriever: Retriever, query: Query, sentence_ids: tuple[int, ...
     index = retriever.index
     context: set[str] = set()
     for i in sentence_ids:
-        s = index.sentences[i]
-        block = retriever.block_of[s.block]
-        context |= set(terms(index.texts[s.doc_id][block.start : block.end])) | retriever.context_terms[i]
+        block = int(index.sentences.block[i])
+        context |= set(terms(index.block_text(block))) | retriever.context_terms(i)
     if not stages & context:
         return False
     rest = {t: v for t, v in query.key_terms.items() if not t.isdigit()}

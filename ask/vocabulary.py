@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from ask.text import stem
+from index.text import stem
 
 
 @cache
@@ -86,13 +86,18 @@ class Vocabulary:
 
     @classmethod
     def from_words(cls, words: list[str]) -> Vocabulary:
-        counts = Counter(w for w in words if w.isalpha())
+        return cls.from_counts(Counter(words))
+
+    @classmethod
+    def from_counts(cls, word_counts: dict[str, int]) -> Vocabulary:
+        """From the pages' words and how often each occurs (as the lexical index stores them)."""
+        counts = Counter({w: n for w, n in word_counts.items() if w.isalpha()})
         deleted: dict[str, set[str]] = {}
         for word in counts:
             if len(word) >= 4:
                 for variant in _deletes(word, 2 if len(word) >= 7 else 1):
                     deleted.setdefault(variant, set()).add(word)
-        return cls(counts, frozenset(stem(w) for w in words), deleted)
+        return cls(counts, frozenset(stem(w) for w in word_counts), deleted)
 
     def knows(self, word: str) -> bool:
         return word in self.counts or stem(word) in self.stems

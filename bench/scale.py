@@ -9,38 +9,42 @@ Three tables:
    exact one beside it): build time, size on disk, resident memory of a serving process
    after loading it and answering the queries (RSS delta), search p50/p95 for one query
    at a time, and recall@10 against exact search.
-2. Lexical search: ``ask.bm25.BM25`` over the passages (terms made from the generated
-   words): build time, memory, and one scoring pass per dev question, p50/p95.
-   Tokenising with ``ask.text.terms`` is timed on a sample and scaled to the size.
+2. Lexical search: the stored lexical index (``index.lexical``) over the generated
+   passages' sentences (three a passage): build time (tokenising included), size on
+   disk, resident memory of a fresh process that loads it and searches, and per dev
+   question one search for the best ``LEXICAL_HITS`` sentences, p50/p95.
 3. Quote selection: ``ask.retrieve.Retriever`` and ``ask.quotes.QuoteSelector`` over a
-   synthetic index (three sentences a passage): load time, memory, and per dev question
-   the sentence scoring (``query`` + ``score``) and the quote choice (``candidates`` +
+   synthetic index version written by ``index.write_version`` and loaded by
+   ``index.load`` as the server does: load time, resident memory, and per dev question
+   the candidate scoring (``query`` + ``score``) and the quote choice (``candidates`` +
    ``select``), each p50/p95.
 
-Each measurement runs in a fresh process so memory figures are its own.
+Each measurement runs in a fresh process so memory figures are its own. RSS is the
+whole process's resident memory, memory-mapped pages it touched included; "of it,
+index" is the part that appeared while loading and answering.
 """
 
 from __future__ import annotations
 
 import argparse
 import multiprocessing
+import shutil
 import tempfile
 import time
-from collections import Counter
 from pathlib import Path
 
 import numpy as np
 
+from ask.retrieve import LEXICAL_HITS
 from bench.measure import dev_questions, machine, percentiles_ms, rss_mb, table
 from bench.synthetic import clustered_vectors, exact_top_k, nearby_queries, passage_texts, passage_words, recall_at_k
-from index import vectors
+from index import DIMENSION, vectors
 
 QUERIES = 200
 WARM_UP = 20
 K = 10
-TOKENISE_SAMPLE = 2_000
 PARTS = ("vectors", "lexical", "quotes")
-QUOTE_QUESTIONS = 25  # ask's per-question cost grows with the corpus; 25 questions keep 100k to minutes
+PAGE_PASSAGES = 1_000  # generated passages a synthetic page
 
 
 def _in_fresh_process(function, *args):
@@ -118,57 +122,69 @@ def _probe_vectors(path: str, spec: dict, workdir: str) -> dict:
 def _question_weights() -> list[dict[str, float]]:
     """Each dev question as the BM25 query the answering code makes: content words, stemmed."""
     from ask.lexicon import load_lexicon
-    from ask.text import stem, words
+    from index.text import stem, words
 
     stop = load_lexicon().stop
     return [{stem(w): 1.0 for w in words(q) if w not in stop} for q in dev_questions()]
 
 
-def _probe_lexical(count: int) -> dict:
-    """In a fresh process: ask's BM25 over ``count`` generated passages, built and queried."""
-    from ask.bm25 import BM25
-    from ask.text import stem, terms
-    from bench.synthetic import corpus_vocabulary
+def _sentence_texts(count: int) -> list[str]:
+    """The sentences of ``count`` generated passages, three a passage, as ``synthetic_content`` cuts them."""
+    return [
+        sentence if sentence.endswith(".") else sentence + "."
+        for text in passage_texts(passage_words(count))
+        for sentence in text.split(". ")
+    ]
 
-    word_ids = passage_words(count)
-    sample = passage_texts(word_ids[:TOKENISE_SAMPLE])
-    started = time.perf_counter()
-    for text in sample:
-        terms(text)
-    tokenise_seconds = (time.perf_counter() - started) / len(sample) * count
 
-    # The generated words are plain lower-case words, so terms() of a passage is the stem of each word.
-    stems = [stem(w) for w in corpus_vocabulary()[0]]
-    before = rss_mb()
+def _build_lexical(count: int, folder: str) -> dict:
+    """In a fresh process: build the lexical index of ``count`` passages' sentences and save it."""
+    from index import lexical
+
+    sentences = _sentence_texts(count)
     started = time.perf_counter()
-    documents = [dict(Counter(stems[i] for i in row)) for row in word_ids.tolist()]
-    del word_ids
-    bm25 = BM25(documents)
-    build_seconds = time.perf_counter() - started
-    memory = rss_mb() - before
+    built = lexical.build((text, "", "") for text in sentences)
+    lexical.save(built, Path(folder))
+    seconds = time.perf_counter() - started
+    size = sum(path.stat().st_size for path in Path(folder).iterdir())
+    return {"sentences": len(sentences), "build": seconds, "disk_mb": size / 1e6}
+
+
+def _probe_lexical(folder: str, sentences: int) -> dict:
+    """In a fresh process: load the stored lexical index as the server does and search once per dev question."""
+    from index import lexical
+
     questions = _question_weights()
+    before = rss_mb()
+    loaded = lexical.load(Path(folder), sentences)
+    for weights in questions[:WARM_UP]:
+        loaded.search(weights, LEXICAL_HITS)
     seconds = []
     for weights in questions:
         started = time.perf_counter()
-        bm25.scores(weights)
+        loaded.search(weights, LEXICAL_HITS)
         seconds.append(time.perf_counter() - started)
     p50, p95 = percentiles_ms(seconds)
-    return {"tokenise": tokenise_seconds, "build": build_seconds, "rss_mb": memory, "p50": p50, "p95": p95}
+    return {"rss_mb": rss_mb(), "index_mb": rss_mb() - before, "p50": p50, "p95": p95}
 
 
 # --- quote selection ----------------------------------------------------------------------------
 
 
-def synthetic_index(count: int):
-    """An in-memory ``index.Index`` of ``count`` generated passages, three sentences each, 1,000 a page."""
+def synthetic_content(count: int, workdir: Path):
+    """An ``index.VersionContent`` of ``count`` generated passages, three sentences each, 1,000 a page.
+
+    Each sentence is a paragraph of its own. The vectors are memory-mapped files in ``workdir``.
+    """
     import index as idx
 
-    texts, passages, sentences, blocks = {}, [], [], []
+    texts, passages, sentences, blocks, pages = {}, [], [], [], []
     all_texts = passage_texts(passage_words(count))
-    for page_start in range(0, count, 1_000):
-        doc_id = f"page-{page_start // 1_000:05d}"
+    for page_start in range(0, count, PAGE_PASSAGES):
+        doc_id = f"page-{page_start // PAGE_PASSAGES:05d}"
         offset, parts = 0, []
-        for text in all_texts[page_start : page_start + 1_000]:
+        first_passage, first_sentence = len(passages), len(sentences)
+        for text in all_texts[page_start : page_start + PAGE_PASSAGES]:
             passages.append(idx.Passage(len(passages), doc_id, offset, offset + len(text), text))
             cursor = offset
             for sentence in text.split(". "):
@@ -179,42 +195,66 @@ def synthetic_index(count: int):
             parts.append(text)
             offset += len(text) + 2
         texts[doc_id] = "\n\n".join(parts)
-    passage_vectors = clustered_vectors(count)
-    sentence_vectors = clustered_vectors(len(sentences), seed=3)
-    spec = vectors.choose_spec(count)
-    manifest = idx.Manifest(1, "synthetic", "", idx.MODEL_NAME, idx.DIMENSION, {}, spec.to_dict(), (), count, 0)
-    return idx.Index(
-        Path("synthetic"),
-        manifest,
-        texts,
-        passages,
-        passage_vectors,
-        sentences,
-        sentence_vectors,
-        blocks,
-        vectors.build(passage_vectors, spec),
+        pages.append(
+            idx.PageRecord(
+                doc_id, f"synthetic/{doc_id}.txt", doc_id, "Synthetic", None, None, "-", "-", "-",
+                len(passages) - first_passage, len(sentences) - first_sentence,
+            )
+        )  # fmt: skip
+    passage_vectors = clustered_vectors(count, out=_vector_file(workdir / "passages.npy", count))
+    sentence_vectors = clustered_vectors(
+        len(sentences), seed=3, out=_vector_file(workdir / "sentences.npy", len(sentences))
     )
+    return idx.VersionContent(texts, passages, passage_vectors, sentences, sentence_vectors, blocks, pages)
 
 
-def _probe_quotes(count: int) -> dict:
-    """In a fresh process: ask's Retriever and QuoteSelector over a synthetic index, asked every dev question."""
+def _vector_file(path: Path, rows: int) -> np.ndarray:
+    return np.lib.format.open_memmap(path, mode="w+", dtype=np.float32, shape=(rows, DIMENSION))
+
+
+def synthetic_index(count: int, index_dir: Path):
+    """Write a synthetic version of ``count`` passages into ``index_dir`` and load it as the server does."""
+    import index as idx
+
+    _write_synthetic(count, str(index_dir))
+    return idx.load(index_dir)
+
+
+def _write_synthetic(count: int, index_dir: str) -> dict:
+    """Write a synthetic version of ``count`` passages (vector files made beside the index, then removed)."""
+    import index as idx
+
+    workdir = Path(index_dir) / "vectors-in-making"
+    workdir.mkdir(parents=True)
+    content = synthetic_content(count, workdir)
+    started = time.perf_counter()
+    with idx.build_lock(Path(index_dir)):
+        idx.write_version(Path(index_dir), content, model=idx.MODEL_NAME, dimension=idx.DIMENSION, splitter={})
+    seconds = time.perf_counter() - started
+    del content
+    shutil.rmtree(workdir)
+    return {"write": seconds}
+
+
+def _probe_quotes(index_dir: str) -> dict:
+    """In a fresh process: load the index, Retriever and QuoteSelector as the server does; ask every dev question."""
     import faiss
 
+    import index as idx
     from ask.lexicon import load_lexicon
     from ask.quotes import QuoteSelector
     from ask.retrieve import Retriever
 
     faiss.omp_set_num_threads(1)
-    index = synthetic_index(count)
-    questions = dev_questions()[:QUOTE_QUESTIONS]
-    query_vectors = nearby_queries(index.passage_vectors, len(questions))
+    questions = dev_questions()
     before = rss_mb()
     started = time.perf_counter()
+    index = idx.load(Path(index_dir))
     retriever = Retriever(index, load_lexicon())
     selector = QuoteSelector(retriever)
     load_seconds = time.perf_counter() - started
-    memory = rss_mb() - before
-    score_seconds, select_seconds = [], []
+    query_vectors = nearby_queries(index.passage_vectors, len(questions))
+    score_seconds, select_seconds, candidates = [], [], []
     for question, vector in zip(questions, query_vectors, strict=True):
         started = time.perf_counter()
         scores = retriever.score(retriever.query(question), vector)
@@ -222,10 +262,13 @@ def _probe_quotes(count: int) -> dict:
         selector.select(selector.candidates(scores))
         score_seconds.append(scored - started)
         select_seconds.append(time.perf_counter() - scored)
+        candidates.append(len(scores.ids))
     return {
         "sentences": len(index.sentences),
         "load": load_seconds,
-        "rss_mb": memory,
+        "rss_mb": rss_mb(),
+        "index_mb": rss_mb() - before,
+        "candidates": int(np.median(candidates)),
         "score": percentiles_ms(score_seconds),
         "select": percentiles_ms(select_seconds),
     }
@@ -242,38 +285,69 @@ def print_vector_table(sizes: tuple[int, ...]) -> None:
 
 
 def print_lexical_table(sizes: tuple[int, ...]) -> None:
-    lexical_rows = []
+    rows = []
     for count in sizes:
-        probe = _in_fresh_process(_probe_lexical, count)
-        lexical_rows.append([count, probe["tokenise"], probe["build"], probe["rss_mb"], probe["p50"], probe["p95"]])
-    print(f"\nLexical search (ask.bm25.BM25, {len(dev_questions())} dev questions, one scoring pass each):")
-    headers = ["passages", "tokenise s (est.)", "build s", "RSS MB", "p50 ms", "p95 ms"]
-    print(table(headers, lexical_rows), flush=True)
-
-
-def print_quote_table(sizes: list[int]) -> None:
-    quote_rows = []
-    for count in sizes:
-        probe = _in_fresh_process(_probe_quotes, count)
-        quote_rows.append(
-            [count, probe["sentences"], probe["load"], probe["rss_mb"], *probe["score"], *probe["select"]]
+        with tempfile.TemporaryDirectory(prefix="bench-lexical-") as workdir:
+            folder = str(Path(workdir) / "lexical")
+            built = _in_fresh_process(_build_lexical, count, folder)
+            probe = _in_fresh_process(_probe_lexical, folder, built["sentences"])
+        rows.append(
+            [
+                count,
+                built["sentences"],
+                built["build"],
+                built["disk_mb"],
+                probe["rss_mb"],
+                probe["index_mb"],
+                probe["p50"],
+                probe["p95"],
+            ]
         )
-    print(f"\nQuote selection (ask's Retriever and QuoteSelector; the first {QUOTE_QUESTIONS} dev questions):")
-    headers = ["passages", "sentences", "load s", "RSS MB", "score p50 ms", "score p95 ms", "select p50", "select p95"]
-    print(table(headers, quote_rows), flush=True)
+    print(
+        f"\nLexical search (the stored index.lexical table over the sentences; {len(dev_questions())} dev questions, "
+        f"one search each for the best {LEXICAL_HITS}):"
+    )
+    headers = ["passages", "sentences", "build s", "disk MB", "RSS MB", "of it, index", "p50 ms", "p95 ms"]
+    print(table(headers, rows), flush=True)
+
+
+def print_quote_table(sizes: tuple[int, ...]) -> None:
+    rows = []
+    for count in sizes:
+        with tempfile.TemporaryDirectory(prefix="bench-quotes-") as workdir:
+            written = _in_fresh_process(_write_synthetic, count, workdir)
+            probe = _in_fresh_process(_probe_quotes, workdir)
+        rows.append(
+            [
+                count,
+                probe["sentences"],
+                written["write"],
+                probe["load"],
+                probe["rss_mb"],
+                probe["index_mb"],
+                probe["candidates"],
+                *probe["score"],
+                *probe["select"],
+            ]
+        )
+    print(
+        f"\nQuote selection (index.load, ask's Retriever and QuoteSelector; {len(dev_questions())} dev questions; "
+        "candidates: median sentences scored per question):"
+    )
+    headers = [
+        "passages", "sentences", "write s", "load s", "RSS MB", "of it, index", "candidates",
+        "score p50 ms", "score p95 ms", "select p50", "select p95",
+    ]  # fmt: skip
+    print(table(headers, rows), flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.scale", description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="2k and 60k passages only")
-    parser.add_argument(
-        "--quotes-up-to", type=int, default=None, help="largest size for quote selection (default: 100k; quick: 2k)"
-    )
     parser.add_argument("--only", choices=PARTS, action="append", help="run only this part (may be repeated)")
     args = parser.parse_args(argv)
     parts = args.only or PARTS
     sizes = (2_000, 60_000) if args.quick else (10_000, 100_000, 1_000_000)
-    quotes_up_to = args.quotes_up_to or (2_000 if args.quick else 100_000)
     print(f"Machine: {machine()}", flush=True)
 
     if "vectors" in parts:
@@ -281,7 +355,7 @@ def main(argv: list[str] | None = None) -> int:
     if "lexical" in parts:
         print_lexical_table(sizes)
     if "quotes" in parts:
-        print_quote_table([c for c in sizes if c <= quotes_up_to])
+        print_quote_table(sizes)
     return 0
 
 

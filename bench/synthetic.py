@@ -32,8 +32,13 @@ def _random_directions(rng: np.random.Generator, count: int, dimension: int) -> 
     return _unit_rows(rng.standard_normal((count, dimension), dtype=np.float32))
 
 
-def clustered_vectors(count: int, *, dimension: int = DIMENSION, seed: int = 0, chunk: int = 100_000) -> np.ndarray:
-    """``count`` unit float32 vectors in topic and sub-topic clusters (about 200 passages a sub-topic)."""
+def clustered_vectors(
+    count: int, *, dimension: int = DIMENSION, seed: int = 0, chunk: int = 100_000, out: np.ndarray | None = None
+) -> np.ndarray:
+    """``count`` unit float32 vectors in topic and sub-topic clusters (about 200 passages a sub-topic).
+
+    ``out`` (say a memory-mapped file) receives them instead of a new array, for sizes that would crowd memory.
+    """
     rng = np.random.default_rng(seed)
     topics = _random_directions(rng, max(8, int(count**0.5) // 4), dimension)
     subtopic_count = max(16, count // 200)
@@ -41,7 +46,7 @@ def clustered_vectors(count: int, *, dimension: int = DIMENSION, seed: int = 0, 
         topics[rng.integers(0, len(topics), subtopic_count)]
         + SUBTOPIC_SPREAD * _random_directions(rng, subtopic_count, dimension)
     )
-    vectors = np.empty((count, dimension), dtype=np.float32)
+    vectors = np.empty((count, dimension), dtype=np.float32) if out is None else out
     for start in range(0, count, chunk):
         end = min(count, start + chunk)
         centres = subtopics[rng.integers(0, subtopic_count, end - start)]

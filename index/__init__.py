@@ -18,14 +18,14 @@ from index.errors import (
     RefreshError,
     SettingsError,
 )
+from index.lexical import LexicalIndex
+from index.lexical import settings as lexical_settings
+from index.rows import Block, Passage, Sentence
 from index.settings import REPO_ROOT, Settings, settings_from_env
 from index.store import (
-    Block,
     Index,
     Manifest,
     PageRecord,
-    Passage,
-    Sentence,
     VersionContent,
     build_lock,
     current_version,
@@ -49,6 +49,7 @@ __all__ = [
     "IndexCorruptError",
     "IndexMissingError",
     "IndexUnavailableError",
+    "LexicalIndex",
     "Manifest",
     "ModelError",
     "PageRecord",
@@ -61,6 +62,7 @@ __all__ = [
     "VersionContent",
     "build_lock",
     "current_version",
+    "lexical_settings",
     "list_versions",
     "load",
     "load_embedder",

@@ -5,14 +5,19 @@ Layout under the index folder (``MBC_INDEX_DIR``, default ``var/index/``)::
     CURRENT                     the served version's id, replaced atomically
     build.lock                  held while a build writes
     versions/<id>/
-        manifest.json           format, version id, model, splitter, FAISS type, pages
+        manifest.json           format, version id, model, splitter, lexical settings, FAISS type, pages
         pages/<doc_id>.txt      each page's canonical text (UTF-8)
-        passages.jsonl          one retrieval passage a line: doc_id, start, end, text
+        passages.npy            int32 columns of the retrieval passages: doc, start, end, and the
+                                range of sentences each overlaps: first sentence, sentence stop
         passage_vectors.npy     float32 (passages x 384), unit rows, row i = passage i
-        sentences.jsonl         quotable units (sentences, list items): doc_id, start, end, block
+        sentences.npy           int32 columns of the quotable units (sentences, list items): doc, start, end, block
         sentence_vectors.npy    float32 (sentences x 384)
-        blocks.jsonl            paragraphs, lists and headings: doc_id, start, end, kind
+        blocks.npy              int32 columns of paragraphs, lists and headings: doc, start, end, kind, heading, intro
+        lexical/                BM25 over the sentences (see ``index.lexical``)
         vectors.faiss           FAISS index over passage_vectors
+
+``doc`` is a page's number in the manifest's ``pages``. The arrays are memory-mapped
+when loaded, so a large index costs little memory and no parsing (see ``index.rows``).
 
 A build writes a complete new version into a temporary folder, renames it into
 ``versions/`` and only then points ``CURRENT`` at it with one ``os.replace``. A
@@ -34,10 +39,25 @@ from pathlib import Path
 
 import numpy as np
 
+from index import lexical as lexical_index
 from index import vectors as vector_index
 from index.errors import REBUILD_HINT, BuildInProgressError, IndexCorruptError, IndexMissingError
+from index.lexical import LexicalIndex
+from index.rows import (
+    NO_BLOCK,
+    Block,
+    Blocks,
+    Passage,
+    Passages,
+    Sentence,
+    Sentences,
+    block_columns,
+    passage_columns,
+    read_mapped,
+    sentence_columns,
+)
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 _TMP_PREFIX = ".tmp-"
 
 
@@ -59,39 +79,6 @@ class PageRecord:
 
 
 @dataclass(frozen=True)
-class Passage:
-    """A retrieval unit: ``page_text[start:end] == text``."""
-
-    id: int
-    doc_id: str
-    start: int
-    end: int
-    text: str
-
-
-@dataclass(frozen=True)
-class Sentence:
-    """A quotable unit (a sentence or a list item) inside ``block``."""
-
-    id: int
-    doc_id: str
-    start: int
-    end: int
-    block: int
-
-
-@dataclass(frozen=True)
-class Block:
-    """A paragraph, a list or a heading: the context a quote is shown in."""
-
-    id: int
-    doc_id: str
-    start: int
-    end: int
-    kind: str  # "paragraph" | "list" | "heading"
-
-
-@dataclass(frozen=True)
 class Manifest:
     """What a version holds and how it was built."""
 
@@ -101,6 +88,7 @@ class Manifest:
     model: str
     dimension: int
     splitter: dict
+    lexical: dict
     faiss_index: dict
     pages: tuple[PageRecord, ...]
     passage_count: int
@@ -141,18 +129,19 @@ class Index:
     """One loaded index version, read-only.
 
     >>> index = load(settings_from_env().index_dir)
-    >>> index.manifest.version, len(index.passages)
+    >>> index.manifest.version, len(index.passages), index.sentences[0].doc_id
     """
 
     path: Path
     manifest: Manifest
     texts: dict[str, str]
-    passages: list[Passage]
+    passages: Passages
     passage_vectors: np.ndarray
-    sentences: list[Sentence]
+    sentences: Sentences
     sentence_vectors: np.ndarray
-    blocks: list[Block]
+    blocks: Blocks
     vector_index: object  # a faiss.Index over passage_vectors
+    lexical: LexicalIndex
 
     @property
     def version(self) -> str:
@@ -163,11 +152,36 @@ class Index:
 
     def search(self, query_vector: np.ndarray, k: int) -> list[tuple[int, float]]:
         """Nearest passages to a unit query vector: ``[(passage_id, cosine), ...]``, best first."""
-        if not self.passages or k <= 0:
+        if not len(self.passages) or k <= 0:
             return []
         query = np.ascontiguousarray(query_vector.reshape(1, -1), dtype=np.float32)
         scores, ids = self.vector_index.search(query, min(k, len(self.passages)))
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
+
+    def sentence_text(self, sentence_id: int) -> str:
+        doc, start, end = self.sentences.columns[:3, sentence_id].tolist()
+        return self.texts[self.sentences.doc_ids[doc]][start:end]
+
+    def block_text(self, block_id: int) -> str:
+        doc, start, end = self.blocks.columns[:3, block_id].tolist()
+        return self.texts[self.blocks.doc_ids[doc]][start:end]
+
+    def block_sentences(self, block_id: int) -> range:
+        """The ids of the sentences in a block (sentences and blocks are both numbered in page order)."""
+        column, key = self.sentences.block, np.int32(block_id)  # a key of another type copies the column
+        return range(int(column.searchsorted(key)), int(column.searchsorted(key, side="right")))
+
+    def next_block(self, block_id: int) -> Block | None:
+        """The block after ``block_id`` on the same page, if any."""
+        following = block_id + 1
+        if following >= len(self.blocks) or self.blocks.doc[following] != self.blocks.doc[block_id]:
+            return None
+        return self.blocks[following]
+
+    def heading_text(self, block_id: int) -> str:
+        """The text of the section heading ``block_id`` sits under ("" before the first heading)."""
+        heading = int(self.blocks.heading[block_id])
+        return "" if heading == NO_BLOCK else self.block_text(heading)
 
 
 # --- paths -------------------------------------------------------------------------------
@@ -250,6 +264,7 @@ def write_version(
         model=model,
         dimension=dimension,
         splitter=splitter,
+        lexical=lexical_index.settings(),
         faiss_index=spec.to_dict(),
         pages=tuple(sorted(content.pages, key=lambda p: p.doc_id)),
         passage_count=len(content.passages),
@@ -261,11 +276,15 @@ def write_version(
         (tmp / "pages").mkdir()
         for doc_id, text in content.texts.items():
             _write_bytes(tmp / "pages" / f"{doc_id}.txt", text.encode("utf-8"))
-        _write_jsonl(tmp / "passages.jsonl", (asdict(p) for p in content.passages))
-        _write_jsonl(tmp / "sentences.jsonl", (asdict(s) for s in content.sentences))
-        _write_jsonl(tmp / "blocks.jsonl", (asdict(b) for b in content.blocks))
-        _write_npy(tmp / "passage_vectors.npy", content.passage_vectors)
-        _write_npy(tmp / "sentence_vectors.npy", content.sentence_vectors)
+        doc_number = {page.doc_id: n for n, page in enumerate(manifest.pages)}
+        blocks = block_columns(content.blocks, doc_number)
+        sentences = sentence_columns(content.sentences, doc_number)
+        _write_npy(tmp / "passages.npy", passage_columns(content.passages, doc_number, sentences))
+        _write_npy(tmp / "sentences.npy", sentences)
+        _write_npy(tmp / "blocks.npy", blocks)
+        _write_npy(tmp / "passage_vectors.npy", np.asarray(content.passage_vectors, dtype=np.float32))
+        _write_npy(tmp / "sentence_vectors.npy", np.asarray(content.sentence_vectors, dtype=np.float32))
+        _write_lexical(tmp / "lexical", content, blocks)
         faiss_index = vector_index.build(content.passage_vectors, spec)
         vector_index.save(faiss_index, tmp / "vectors.faiss")
         _fsync_file(tmp / "vectors.faiss")
@@ -313,20 +332,30 @@ def _write_bytes(path: Path, data: bytes) -> None:
         os.fsync(handle.fileno())
 
 
-def _write_jsonl(path: Path, rows) -> None:
-    with open(path, "w", encoding="utf-8") as handle:
-        for row in rows:
-            handle.write(json.dumps(row, ensure_ascii=False))
-            handle.write("\n")
-        handle.flush()
-        os.fsync(handle.fileno())
-
-
 def _write_npy(path: Path, array: np.ndarray) -> None:
     with open(path, "wb") as handle:
-        np.save(handle, np.ascontiguousarray(array, dtype=np.float32))
+        np.save(handle, np.ascontiguousarray(array))
         handle.flush()
         os.fsync(handle.fileno())
+
+
+def _write_lexical(folder: Path, content: VersionContent, blocks: np.ndarray) -> None:
+    """Build and write the BM25 table: each sentence with its heading's and list intro's text."""
+
+    def block_text(block: int) -> str:
+        if block == NO_BLOCK:
+            return ""
+        b = content.blocks[block]
+        return content.texts[b.doc_id][b.start : b.end]
+
+    sentences = (
+        (content.texts[s.doc_id][s.start : s.end], block_text(blocks[4, s.block]), block_text(blocks[5, s.block]))
+        for s in content.sentences
+    )
+    lexical_index.save(lexical_index.build(sentences), folder)
+    for path in folder.iterdir():
+        _fsync_file(path)
+    _fsync_dir(folder)
 
 
 def _fsync_file(path: Path) -> None:
@@ -356,36 +385,44 @@ def read_manifest(index_dir: Path, version: str | None = None) -> Manifest:
     path = _versions_dir(index_dir) / version / "manifest.json"
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        manifest = Manifest.from_dict(data)
     except FileNotFoundError as exc:
         raise IndexCorruptError(
             f"The index version {version} in {index_dir} is missing its manifest. {REBUILD_HINT}"
         ) from exc
-    except (OSError, ValueError, TypeError, KeyError) as exc:
+    except (OSError, ValueError) as exc:
         raise IndexCorruptError(f"The index manifest {path} is unreadable ({exc}). {REBUILD_HINT}") from exc
-    if manifest.format_version != FORMAT_VERSION:
+    # The format is checked before the fields: an older format may lack some.
+    found = data.get("format_version") if isinstance(data, dict) else None
+    if found != FORMAT_VERSION:
         raise IndexCorruptError(
-            f"The index in {index_dir} has format {manifest.format_version}, this code reads format "
-            f"{FORMAT_VERSION}. {REBUILD_HINT} --full"
+            f"The index in {index_dir} has format {found}, this code reads format {FORMAT_VERSION}. "
+            f"{REBUILD_HINT} --full"
         )
-    return manifest
+    try:
+        return Manifest.from_dict(data)
+    except (ValueError, TypeError, KeyError) as exc:
+        raise IndexCorruptError(f"The index manifest {path} is unreadable ({exc}). {REBUILD_HINT}") from exc
 
 
 def load(index_dir: Path, version: str | None = None) -> Index:
     """Load the served version (or ``version``) and check it is whole.
+
+    The page texts are read; every array, the lexical table's included, is memory-mapped.
 
     Raises ``IndexMissingError`` when nothing was built, ``IndexCorruptError`` when a file is
     missing, unreadable or disagrees with the others; both messages say how to rebuild.
     """
     manifest = read_manifest(index_dir, version)
     root = _versions_dir(index_dir) / manifest.version
+    doc_ids = tuple(page.doc_id for page in manifest.pages)
     try:
-        texts = {p.doc_id: (root / "pages" / f"{p.doc_id}.txt").read_text(encoding="utf-8") for p in manifest.pages}
-        passages = [Passage(**row) for row in _read_jsonl(root / "passages.jsonl")]
-        sentences = [Sentence(**row) for row in _read_jsonl(root / "sentences.jsonl")]
-        blocks = [Block(**row) for row in _read_jsonl(root / "blocks.jsonl")]
-        passage_vectors = np.load(root / "passage_vectors.npy", mmap_mode="r")
-        sentence_vectors = np.load(root / "sentence_vectors.npy", mmap_mode="r")
+        texts = {doc_id: (root / "pages" / f"{doc_id}.txt").read_text(encoding="utf-8") for doc_id in doc_ids}
+        passages = Passages(read_mapped(root / "passages.npy"), doc_ids, texts)
+        sentences = Sentences(read_mapped(root / "sentences.npy"), doc_ids)
+        blocks = Blocks(read_mapped(root / "blocks.npy"), doc_ids)
+        passage_vectors = read_mapped(root / "passage_vectors.npy")
+        sentence_vectors = read_mapped(root / "sentence_vectors.npy")
+        lexical = lexical_index.load(root / "lexical", manifest.sentence_count)
     except (OSError, ValueError, TypeError, KeyError) as exc:
         raise IndexCorruptError(
             f"The index version {manifest.version} in {index_dir} is damaged ({exc}). {REBUILD_HINT} --full"
@@ -398,34 +435,41 @@ def load(index_dir: Path, version: str | None = None) -> Index:
         raise IndexCorruptError(
             f"The vector index of version {manifest.version} in {index_dir} cannot be read. {REBUILD_HINT} --full"
         ) from exc
-    _check_consistent(manifest, texts, passages, passage_vectors, sentences, sentence_vectors, faiss_index, index_dir)
-    return Index(root, manifest, texts, passages, passage_vectors, sentences, sentence_vectors, blocks, faiss_index)
+    loaded = Index(
+        root, manifest, texts, passages, passage_vectors, sentences, sentence_vectors, blocks, faiss_index, lexical
+    )
+    _check_consistent(loaded, index_dir)
+    return loaded
 
 
-def _read_jsonl(path: Path) -> Iterator[dict]:
-    with open(path, encoding="utf-8") as handle:
-        for line in handle:
-            if line.strip():
-                yield json.loads(line)
+def _check_consistent(index: Index, index_dir: Path) -> None:
+    """Counts and shapes agree with the manifest, and every row lies inside its page."""
+    manifest = index.manifest
 
-
-def _check_consistent(manifest, texts, passages, passage_vectors, sentences, sentence_vectors, faiss_index, index_dir):
     def corrupt(problem: str) -> IndexCorruptError:
         return IndexCorruptError(
             f"The index version {manifest.version} in {index_dir} is inconsistent: {problem}. {REBUILD_HINT} --full"
         )
 
-    if len(passages) != manifest.passage_count or passage_vectors.shape != (len(passages), manifest.dimension):
+    passages, sentences = len(index.passages), len(index.sentences)
+    if passages != manifest.passage_count or index.passage_vectors.shape != (passages, manifest.dimension):
         raise corrupt(
-            f"{len(passages)} passages, {passage_vectors.shape[0]} vectors, manifest says {manifest.passage_count}"
+            f"{passages} passages, {index.passage_vectors.shape[0]} vectors, manifest says {manifest.passage_count}"
         )
-    if len(sentences) != manifest.sentence_count or sentence_vectors.shape != (len(sentences), manifest.dimension):
+    if sentences != manifest.sentence_count or index.sentence_vectors.shape != (sentences, manifest.dimension):
         raise corrupt(
-            f"{len(sentences)} sentences, {sentence_vectors.shape[0]} vectors, manifest says {manifest.sentence_count}"
+            f"{sentences} sentences, {index.sentence_vectors.shape[0]} vectors, manifest says {manifest.sentence_count}"
         )
-    if faiss_index.ntotal != len(passages):
-        raise corrupt(f"the FAISS index holds {faiss_index.ntotal} vectors for {len(passages)} passages")
-    for passage in passages:
-        text = texts.get(passage.doc_id)
-        if text is None or text[passage.start : passage.end] != passage.text:
-            raise corrupt(f"passage {passage.id} does not match its page {passage.doc_id}")
+    if index.vector_index.ntotal != passages:
+        raise corrupt(f"the FAISS index holds {index.vector_index.ntotal} vectors for {passages} passages")
+    lengths = np.array([len(index.texts[doc_id]) for doc_id in index.passages.doc_ids] + [0], dtype=np.int64)
+    for name, rows in (("passage", index.passages), ("sentence", index.sentences), ("block", index.blocks)):
+        doc = np.asarray(rows.doc, dtype=np.int64)
+        if rows.columns.ndim != 2 or rows.columns.shape[0] != rows.width:
+            raise corrupt(f"the {name} table has shape {rows.columns.shape}")
+        outside = (doc < 0) | (doc >= len(lengths) - 1) | (rows.start < 0) | (rows.start > rows.end)
+        outside |= rows.end > lengths[np.clip(doc, 0, len(lengths) - 1)]
+        if outside.any():
+            raise corrupt(f"{name} {int(np.argmax(outside))} does not lie inside its page")
+    if sentences and not 0 <= int(index.sentences.block.min()) <= int(index.sentences.block.max()) < len(index.blocks):
+        raise corrupt("a sentence names a block that does not exist")

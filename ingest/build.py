@@ -247,8 +247,12 @@ def _previous_manifest(settings: idx.Settings, full: bool) -> tuple[idx.Manifest
         return None, None
     except idx.IndexCorruptError as exc:
         return None, f"the served index could not be read, so every page is rebuilt ({exc})"
-    if manifest.model != idx.MODEL_NAME or manifest.splitter != splitter_settings():
-        return None, "the model or splitter settings changed since the last build, so every page is rebuilt"
+    if (
+        manifest.model != idx.MODEL_NAME
+        or manifest.splitter != splitter_settings()
+        or manifest.lexical != idx.lexical_settings()
+    ):
+        return None, "the model, splitter or lexical settings changed since the last build, so every page is rebuilt"
     return manifest, None
 
 
@@ -262,20 +266,19 @@ def _load_previous(settings: idx.Settings, previous: idx.Manifest, report: Build
 
 def _reuse(old: idx.Index, page: SourcePage) -> _PageParts:
     """An unchanged page's passages, sentences, blocks and vectors, taken from the served version."""
-    passage_rows = [i for i, p in enumerate(old.passages) if p.doc_id == page.doc_id]
-    sentence_rows = [i for i, s in enumerate(old.sentences) if s.doc_id == page.doc_id]
-    old_blocks = [b for b in old.blocks if b.doc_id == page.doc_id]
+    passage_rows = old.passages.of_doc(page.doc_id)
+    sentence_rows = old.sentences.of_doc(page.doc_id)
+    old_blocks = [old.blocks[i] for i in old.blocks.of_doc(page.doc_id)]
     first_block = old_blocks[0].id if old_blocks else 0
     old_record = old.page(page.doc_id)
+    sentences = [old.sentences[i] for i in sentence_rows]
     return _PageParts(
         record=_record(page, len(passage_rows), len(sentence_rows), changed_at=old_record.changed_at),
         text=old.texts[page.doc_id],
         passages=[(old.passages[i].start, old.passages[i].end) for i in passage_rows],
-        passage_vectors=np.asarray(old.passage_vectors[passage_rows]),
-        sentences=[
-            (old.sentences[i].start, old.sentences[i].end, old.sentences[i].block - first_block) for i in sentence_rows
-        ],
-        sentence_vectors=np.asarray(old.sentence_vectors[sentence_rows]),
+        passage_vectors=np.asarray(old.passage_vectors[passage_rows.start : passage_rows.stop]),
+        sentences=[(s.start, s.end, s.block - first_block) for s in sentences],
+        sentence_vectors=np.asarray(old.sentence_vectors[sentence_rows.start : sentence_rows.stop]),
         blocks=[(b.start, b.end, b.kind) for b in old_blocks],
     )
 

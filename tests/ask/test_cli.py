@@ -81,7 +81,7 @@ def test_load_raises_clear_errors_for_a_missing_or_damaged_index(built_index_dir
 
     shutil.copytree(built_index_dir, damaged)
     version = load_index(damaged).version
-    (damaged / "versions" / version / "sentences.jsonl").write_text('{"id": 0}\n', encoding="utf-8")
+    (damaged / "versions" / version / "sentences.npy").write_bytes(b"not an array")
     with pytest.raises(IndexCorruptError, match="python -m ingest"):
         load(Settings(index_dir=damaged))
 

@@ -1,4 +1,4 @@
-"""Word handling: normalising, stemming, typo correction and follow-up reading."""
+"""Word handling in answering: typo correction and follow-up reading."""
 
 from __future__ import annotations
 
@@ -6,32 +6,7 @@ import pytest
 
 from ask.followup import resolve
 from ask.lexicon import load_lexicon
-from ask.text import stem, strip_control, terms
 from ask.vocabulary import Vocabulary
-
-
-@pytest.mark.parametrize(
-    ("a", "b"),
-    [
-        ("symptoms", "symptom"),
-        ("treated", "treatment"),
-        ("metastases", "metastatic"),
-        ("cured", "cure"),
-        ("bones", "bone"),
-    ],
-)
-def test_forms_of_a_word_share_a_stem(a, b):
-    assert stem(a) == stem(b)
-
-
-def test_stages_are_read_in_words_and_numerals():
-    assert "stage4" in terms("Stage IV breast cancer")
-    assert {"stage1", "stage2", "stage3"} <= set(terms("early or locally advanced (stage I, II or III) breast cancer"))
-    assert "her2+" in terms("HER2+ cancer")
-
-
-def test_control_characters_become_spaces():
-    assert strip_control("a\x00b\x1bc\u200bd\ne") == "a b c d\ne"
 
 
 def test_typos_are_corrected_towards_the_pages_words_but_real_words_are_kept():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -47,8 +49,8 @@ def test_generated_texts_are_sentences_of_corpus_words():
         assert text.count(". ") == 2 and text.endswith(".") and text[0].isupper()
 
 
-def test_synthetic_index_spans_match_their_pages():
-    index = synthetic_index(1_500)
+def test_synthetic_index_spans_match_their_pages(tmp_path: Path):
+    index = synthetic_index(1_500, tmp_path / "index")
     assert len(index.passages) == 1_500 and len(index.sentences) == 4_500
     assert index.passage_vectors.shape == (1_500, 384) and index.sentence_vectors.shape == (4_500, 384)
     for passage in index.passages:

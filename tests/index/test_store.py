@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from pathlib import Path
 
@@ -53,10 +54,29 @@ def test_write_then_load_round_trips(tmp_path: Path):
     loaded = index.load(tmp_path)
     assert loaded.version == manifest.version == index.current_version(tmp_path)
     assert loaded.manifest == manifest
+    assert manifest.lexical == index.lexical_settings()
     assert loaded.texts == {"a": "Alpha text.", "b": "Beta text."}
     assert [p.text for p in loaded.passages] == ["Alpha text.", "Beta text."]
+    assert list(loaded.sentences) == _content(loaded.texts).sentences
+    assert list(loaded.blocks) == _content(loaded.texts).blocks
+    assert loaded.sentences[-1] == loaded.sentences[1] == index.Sentence(1, "b", 0, 10, 1)
+    assert loaded.passages[0:1] == [index.Passage(0, "a", 0, 11, "Alpha text.")]
+    with pytest.raises(IndexError):
+        loaded.sentences[2]
     best = loaded.search(np.asarray(loaded.passage_vectors[1]), k=1)
     assert best[0][0] == 1 and best[0][1] == pytest.approx(1.0, abs=1e-5)
+    hits, _ = loaded.lexical.search({"beta": 1.0}, k=5)
+    assert hits.tolist() == [1]
+
+
+def test_rows_are_memory_mapped_columns_not_objects(tmp_path: Path):
+    _write(tmp_path, {"a": "Alpha text.", "b": "Beta text."})
+    loaded = index.load(tmp_path)
+    for table in (loaded.passages, loaded.sentences, loaded.blocks):
+        assert isinstance(table.columns.base, np.memmap) and table.columns.dtype == np.int32
+    assert isinstance(loaded.lexical.postings.base, np.memmap)
+    assert isinstance(loaded.sentence_vectors.base, np.memmap)
+    assert loaded.passages.first_sentence.tolist() == [0, 1] and loaded.passages.sentence_stop.tolist() == [1, 2]
 
 
 def test_old_versions_are_pruned_but_the_served_one_kept(tmp_path: Path):
@@ -70,16 +90,37 @@ def test_missing_index_names_the_command_that_builds_it(tmp_path: Path):
         index.load(tmp_path / "nothing-here")
 
 
+def _old_format(root: Path) -> None:
+    """A version as format 1 wrote it: no lexical settings in the manifest, rows as JSON lines."""
+    manifest = json.loads((root / "manifest.json").read_text(encoding="utf-8"))
+    del manifest["lexical"]
+    (root / "manifest.json").write_text(json.dumps({**manifest, "format_version": 1}), encoding="utf-8")
+    (root / "passages.npy").unlink()
+    (root / "passages.jsonl").write_text('{"id": 0, "doc_id": "a", "start": 0, "end": 11}\n', encoding="utf-8")
+
+
 @pytest.mark.parametrize(
     ("damage", "message"),
     [
-        (lambda root: (root / "passages.jsonl").write_text('{"id": 0, "doc_id": "a"', encoding="utf-8"), "damaged"),
+        (lambda root: (root / "passages.npy").write_bytes(b"\x93NUMPY truncated"), "damaged"),
         (lambda root: (root / "passage_vectors.npy").unlink(), "damaged"),
+        (lambda root: (root / "lexical" / "postings.npy").unlink(), "damaged"),
+        (lambda root: (root / "lexical" / "terms.json").write_text('["alpha"]', encoding="utf-8"), "damaged"),
         (lambda root: (root / "manifest.json").write_text("{not json", encoding="utf-8"), "unreadable"),
-        (lambda root: (root / "pages" / "a.txt").write_text("Different text.", encoding="utf-8"), "inconsistent"),
+        (lambda root: (root / "pages" / "a.txt").write_text("Alpha.", encoding="utf-8"), "inconsistent"),
         (lambda root: (root / "vectors.faiss").write_bytes(b"garbage"), "cannot be read"),
+        (_old_format, "has format 1, this code reads format 2"),
     ],
-    ids=["truncated passages", "missing vectors", "bad manifest", "page text changed", "bad faiss file"],
+    ids=[
+        "truncated passages",
+        "missing vectors",
+        "missing lexical postings",
+        "lexical terms disagree",
+        "bad manifest",
+        "page cut short",
+        "bad faiss file",
+        "older format",
+    ],
 )
 def test_damaged_index_is_reported_with_the_rebuild_command(tmp_path: Path, damage, message):
     manifest = _write(tmp_path, {"a": "Alpha text."})
@@ -87,6 +128,14 @@ def test_damaged_index_is_reported_with_the_rebuild_command(tmp_path: Path, dama
     with pytest.raises(index.IndexCorruptError, match=message) as caught:
         index.load(tmp_path)
     assert "python -m ingest" in str(caught.value)
+
+
+def test_an_older_format_asks_for_a_full_rebuild(tmp_path: Path):
+    manifest = _write(tmp_path, {"a": "Alpha text."})
+    _old_format(tmp_path / "versions" / manifest.version)
+    with pytest.raises(index.IndexCorruptError) as caught:
+        index.read_manifest(tmp_path)
+    assert str(caught.value).endswith("Build it with: python -m ingest --full")
 
 
 def test_an_abandoned_build_folder_is_ignored_and_then_removed(tmp_path: Path):

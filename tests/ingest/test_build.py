@@ -191,6 +191,28 @@ def test_full_rebuild_embeds_every_page(working_index: index.Settings):
     assert report.passages_embedded == index.read_manifest(working_index.index_dir).passage_count
 
 
+def _edit_served_manifest(settings: index.Settings, change) -> None:
+    path = settings.index_dir / "versions" / index.current_version(settings.index_dir) / "manifest.json"
+    path.write_text(json.dumps(change(json.loads(path.read_text(encoding="utf-8")))), encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda manifest: {**manifest, "lexical": {**manifest["lexical"], "analyzer": "index.text v0"}},
+        lambda manifest: {**manifest, "format_version": 1},
+    ],
+    ids=["another analyzer", "an older format"],
+)
+def test_an_index_built_another_way_is_rebuilt_in_full(working_index: index.Settings, change):
+    _edit_served_manifest(working_index, change)
+    report = build(working_index)
+    assert report.full and len(report.added) == 5 and report.warnings
+    loaded = index.load(working_index.index_dir)
+    assert loaded.manifest.lexical == index.lexical_settings()
+    assert loaded.lexical.size == len(loaded.sentences)
+
+
 def test_read_corpus_warns_nothing_for_the_real_corpus():
     corpus = read_corpus(REPO_ROOT / "corpus")
     assert len(corpus.pages) == 5 and corpus.warnings == ()

@@ -1,4 +1,9 @@
-"""Normalise, tokenise and stem text the same way for questions and pages."""
+"""Normalise, tokenise and stem text the same way for questions and pages.
+
+The stored lexical index is built with these functions, so any change to what they
+return must come with a new ``ANALYZER``: the manifest records it and a build that
+finds another one rebuilds every page.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,8 @@ import itertools
 import re
 import unicodedata
 from functools import lru_cache
+
+ANALYZER = "index.text v1"
 
 _APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "`": "'", "´": "'"})
 _DASHES = str.maketrans({"–": "-", "—": "-", "‐": "-", "‑": "-"})
@@ -79,7 +86,11 @@ def stem(word: str) -> str:
 
 def terms(text: str) -> list[str]:
     """Stemmed tokens of ``text``, plus ``stage N`` as one term ``stageN``."""
-    tokens = words(text)
+    return terms_of_words(words(text))
+
+
+def terms_of_words(tokens: list[str]) -> list[str]:
+    """``terms`` of a text whose ``words`` are ``tokens``."""
     out = [stem(t) for t in tokens]
     out.extend(f"stage{b}" for a, b in itertools.pairwise(tokens) if a == "stage" and b in "01234")
     return out
