@@ -237,7 +237,7 @@ class Retriever:
         raw = self.lexical.scores_of(query.weights, ids)
         perfect = sum(w * self.lexical.idf_of(t) for t, w in query.weights.items())
         scale = max(float(hit_scores.max(initial=0.0)), float(raw.max(initial=0.0)), LEXICAL_FLOOR * perfect)
-        dense = np.asarray(index.sentence_vectors[ids] @ vector, dtype=np.float64)
+        dense = np.asarray(index.sentence_vector_rows.take(ids) @ vector, dtype=np.float64)
         lexical = raw / scale if scale > 0 else raw
         coverage = self.coverages(query, ids)
         fused = W_SENTENCE * dense + W_PASSAGE * passage + W_LEXICAL * lexical + W_COVERAGE * coverage
@@ -255,8 +255,8 @@ class Retriever:
         near = _ranges(first, stop)
         cosines = np.repeat(np.array([c for _, c in found]), stop - first)
         near_ids, inverse = np.unique(near, return_inverse=True)
-        best = np.zeros(len(near_ids))  # a sentence no found passage holds counts 0, as in a far passage
-        np.maximum.at(best, inverse, cosines)
+        near_cosines = np.zeros(len(near_ids))  # never below 0, the cosine a passage not found counts
+        np.maximum.at(near_cosines, inverse, cosines)
         seeds = np.union1d(near_ids, hits)
         blocks = np.unique(index.sentences.block[seeds])
         following = blocks[blocks + 1 < len(index.blocks)] + 1
@@ -264,8 +264,8 @@ class Retriever:
         column = index.sentences.block
         members = _ranges(np.searchsorted(column, blocks), np.searchsorted(column, blocks, side="right"))
         ids = np.union1d(seeds, members)
-        at = np.minimum(np.searchsorted(near_ids, ids), max(len(near_ids) - 1, 0))
-        passage = np.where(near_ids[at] == ids, best[at], 0.0) if len(near_ids) else np.zeros(len(ids))
+        passage = np.zeros(len(ids))
+        passage[np.isin(ids, near_ids, assume_unique=True)] = near_cosines  # both ascending
         return ids, passage
 
 

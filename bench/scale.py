@@ -1,6 +1,6 @@
 """How the index and the answering code grow with the corpus: synthetic 10k, 100k and 1M passages.
 
-    python -m bench.scale              # 10k, 100k, 1M (a few minutes on 2 cores)
+    python -m bench.scale              # 10k, 100k, 1M (about half an hour on 2 cores)
     python -m bench.scale --quick      # 2k and 60k, a smoke run
 
 Three tables:

@@ -43,9 +43,9 @@ IN_SENTENCE, IN_HEADING, IN_INTRO = 1, 2, 4
 WORD_SENTENCES = 16  # sentences kept per word: enough to tell whether a quotable one holds it
 # A term in nearly every sentence (idf under this) moves no ranking but costs a full pass.
 MIN_IDF = 0.05
-# Postings a search reads in full (about 10 ms at 1M passages); the commonest terms beyond
-# them are looked up only for the best COMPLETED sentences found with the rarer ones.
-POSTING_BUDGET = 1_000_000
+# Postings a search reads in full, rarest terms first (a few ms at 1M passages); the commoner
+# terms beyond them are looked up only for the best COMPLETED sentences found with the rarer ones.
+POSTING_BUDGET = 250_000
 COMPLETED = 5_000
 _ARRAYS = ("idf", "indptr", "postings", "weights", "fields")
 
@@ -81,21 +81,20 @@ class LexicalIndex:
     def search(self, query: dict[str, float], k: int) -> tuple[np.ndarray, np.ndarray]:
         """The (at most) ``k`` best sentences for ``query`` (term → weight) by BM25, best first, and their scores.
 
-        Exact while the query's postings number under ``POSTING_BUDGET``. Past it, the rarest terms
-        are scored in full, the commonest only for the ``COMPLETED`` best so far: a sentence holding
-        nothing but very common words can then be missed. Terms under ``MIN_IDF`` are skipped.
+        Exact while the query's postings number under ``POSTING_BUDGET``. Past it, the rarer terms
+        that fit are read in full and the rest only looked up for the ``COMPLETED`` best sentences
+        found so far; a query of nothing but words in most sentences finds nothing. A sentence
+        holding only the commonest words can be missed, which is what a huge corpus makes of them.
         """
-        rows = self._rows(query)
-        if not rows:
-            return np.zeros(0, dtype=np.int64), np.zeros(0)
-        rows.sort(key=lambda row: row[0].stop - row[0].start)
+        rows = sorted(self._rows(query), key=lambda row: row[0].stop - row[0].start)
         read = np.cumsum([postings.stop - postings.start for postings, _ in rows])
-        full = 1 + int(np.searchsorted(read[1:], POSTING_BUDGET, side="right"))
+        full = int(np.searchsorted(read, POSTING_BUDGET, side="right"))
+        if not full:
+            return np.zeros(0, dtype=np.int64), np.zeros(0)
         ids = np.concatenate([self.postings[postings] for postings, _ in rows[:full]])
         gains = np.concatenate([self.weights[postings] * factor for postings, factor in rows[:full]])
         partial = np.bincount(ids, weights=gains, minlength=self.size)
-        found = _top(partial, np.flatnonzero(partial), COMPLETED if full < len(rows) else k)
-        found = np.sort(found)
+        found = np.sort(_top(partial, np.flatnonzero(partial), COMPLETED if full < len(rows) else k))
         scores = partial[found] + self._add(rows[full:], found)
         best = np.argsort(-scores, kind="stable")[:k]
         return found[best], scores[best]

@@ -9,6 +9,7 @@ row ``i``. Documents are numbered in the manifest's page order.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -169,6 +170,32 @@ class Blocks(Rows[Block]):
     def _row(self, i: int, values: list[int]) -> Block:
         doc, start, end, kind = values[:4]
         return Block(i, self.doc_ids[doc], start, end, BLOCK_KINDS[kind])
+
+
+class FileRows:
+    """The rows of a 2-D ``.npy`` file, read from the file when asked for.
+
+    Reading scattered rows through a memory map would count far more than them as resident:
+    on a page fault the kernel also maps the pages around it, so a few thousand rows a
+    question soon map a multi-gigabyte file whole. A read copies just the rows.
+    """
+
+    def __init__(self, path: Path) -> None:
+        mapped = np.load(path, mmap_mode="r")
+        self.path, self.offset, self.shape, self.dtype = path, mapped.offset, mapped.shape, mapped.dtype
+
+    def take(self, ids: np.ndarray) -> np.ndarray:
+        """Rows ``ids`` (ascending), one read for each run of consecutive ids."""
+        width = int(np.prod(self.shape[1:])) * self.dtype.itemsize
+        out = np.empty((len(ids), *self.shape[1:]), dtype=self.dtype)
+        breaks = np.flatnonzero(np.diff(ids) != 1) + 1
+        with open(self.path, "rb") as handle:
+            for first, stop in zip([0, *breaks.tolist()], [*breaks.tolist(), len(ids)], strict=True):
+                if first == stop:
+                    continue
+                data = os.pread(handle.fileno(), width * (stop - first), self.offset + width * int(ids[first]))
+                out[first:stop] = np.frombuffer(data, dtype=self.dtype).reshape(stop - first, *self.shape[1:])
+        return out
 
 
 def read_mapped(path: Path) -> np.ndarray:

@@ -47,6 +47,7 @@ from index.rows import (
     NO_BLOCK,
     Block,
     Blocks,
+    FileRows,
     Passage,
     Passages,
     Sentence,
@@ -142,6 +143,7 @@ class Index:
     blocks: Blocks
     vector_index: object  # a faiss.Index over passage_vectors
     lexical: LexicalIndex
+    sentence_vector_rows: FileRows  # sentence_vectors, read row by row
 
     @property
     def version(self) -> str:
@@ -436,7 +438,17 @@ def load(index_dir: Path, version: str | None = None) -> Index:
             f"The vector index of version {manifest.version} in {index_dir} cannot be read. {REBUILD_HINT} --full"
         ) from exc
     loaded = Index(
-        root, manifest, texts, passages, passage_vectors, sentences, sentence_vectors, blocks, faiss_index, lexical
+        root,
+        manifest,
+        texts,
+        passages,
+        passage_vectors,
+        sentences,
+        sentence_vectors,
+        blocks,
+        faiss_index,
+        lexical,
+        FileRows(root / "sentence_vectors.npy"),
     )
     _check_consistent(loaded, index_dir)
     return loaded

@@ -93,13 +93,19 @@ def test_holds_tells_where_a_term_occurs(saved: Path):
 
 def test_past_the_posting_budget_the_best_hits_keep_their_exact_scores(monkeypatch: pytest.MonkeyPatch):
     built = lexical.build(SENTENCES)
-    query = {"bone": 1.0, "pain": 1.0, "the": 0.5}
-    monkeypatch.setattr(lexical, "POSTING_BUDGET", 1)
+    query = {"bone": 1.0, "pain": 1.0, "the": 0.5}  # "bon" is in 3 sentences, "pain" in 3, "the" in 4
+    monkeypatch.setattr(lexical, "POSTING_BUDGET", 3)  # "bon" is read in full, the others looked up
     monkeypatch.setattr(lexical, "COMPLETED", 2)
     hits, scores = built.search(query, k=2)
     expected = textbook_bm25(query)
     assert hits[0] == int(np.argmax(expected))
     np.testing.assert_allclose(scores, expected[hits], rtol=1e-6)
+
+
+def test_a_query_of_only_terms_past_the_budget_finds_nothing(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(lexical, "POSTING_BUDGET", 2)
+    hits, scores = lexical.build(SENTENCES).search({"bone": 1.0, "pain": 1.0}, k=2)
+    assert hits.tolist() == [] and scores.tolist() == []
 
 
 def test_a_disagreeing_table_is_refused(saved: Path, tmp_path: Path):
