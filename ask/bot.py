@@ -10,7 +10,16 @@ from ask.lexicon import Lexicon, load_lexicon
 from ask.messages import Messages, load_messages
 from ask.quotes import QuoteSelector, Span
 from ask.retrieve import Query, Retriever
-from index import MODEL_NAME, Embedder, Index, IndexCorruptError, Settings, load_embedder, settings_from_env
+from index import (
+    MODEL_NAME,
+    Embedder,
+    Index,
+    IndexCorruptError,
+    Settings,
+    lexical_settings,
+    load_embedder,
+    settings_from_env,
+)
 from index import load as load_index
 from index.errors import REBUILD_HINT
 
@@ -142,6 +151,12 @@ def load(settings: Settings | None = None) -> Bot:
     if index.manifest.model != MODEL_NAME:
         raise IndexCorruptError(
             f"The index in {settings.index_dir} was built with {index.manifest.model}, not {MODEL_NAME}. "
+            f"{REBUILD_HINT} --full"
+        )
+    if index.manifest.lexical != lexical_settings():
+        # Questions are cut into terms by this code's analyser; the index's terms must match them.
+        raise IndexCorruptError(
+            f"The index in {settings.index_dir} was built with other lexical settings ({index.manifest.lexical}). "
             f"{REBUILD_HINT} --full"
         )
     return Bot(index, load_embedder())

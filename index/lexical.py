@@ -52,7 +52,14 @@ _ARRAYS = ("idf", "indptr", "postings", "weights", "fields")
 
 def settings() -> dict:
     """What the manifest records; a build that finds other values rebuilds every page."""
-    return {"analyzer": ANALYZER, "k1": K1, "b": B, "heading_weight": HEADING_WEIGHT, "intro_weight": INTRO_WEIGHT}
+    return {
+        "analyzer": ANALYZER,
+        "k1": K1,
+        "b": B,
+        "heading_weight": HEADING_WEIGHT,
+        "intro_weight": INTRO_WEIGHT,
+        "word_sentences": WORD_SENTENCES,
+    }
 
 
 @dataclass(frozen=True)
@@ -60,7 +67,7 @@ class LexicalIndex:
     """The stored BM25 table of one index version.
 
     >>> lexical = build([("Bone pain is common.", "Symptoms", ""), ("Liver pain.", "Symptoms", "")])
-    >>> lexical.search({"bone": 1.0, "pain": 0.5}, k=10)
+    >>> lexical.search({"bon": 1.0, "pain": 0.5}, k=10)  # stemmed terms, as index.text.terms makes them
     """
 
     terms: dict[str, int]  # term → row

@@ -86,6 +86,22 @@ def test_load_raises_clear_errors_for_a_missing_or_damaged_index(built_index_dir
         load(Settings(index_dir=damaged))
 
 
+def test_an_index_of_another_analyser_is_refused_with_the_full_rebuild_command(built_index_dir, tmp_path):
+    import json
+    import shutil
+
+    from ask import load
+
+    other = tmp_path / "other"
+    shutil.copytree(built_index_dir, other)
+    manifest_path = other / "versions" / load_index(other).version / "manifest.json"
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    manifest["lexical"]["analyzer"] = "index.text v0"
+    manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
+    with pytest.raises(IndexCorruptError, match=r"other lexical settings .* python -m ingest --full"):
+        load(Settings(index_dir=other))
+
+
 @pytest.mark.slow
 def test_the_real_entry_point_reads_stdin_and_loads_once(served):
     env = {**os.environ, "MBC_INDEX_DIR": str(served)}

@@ -79,6 +79,13 @@ def test_rows_are_memory_mapped_columns_not_objects(tmp_path: Path):
     assert loaded.passages.first_sentence.tolist() == [0, 1] and loaded.passages.sentence_stop.tolist() == [1, 2]
 
 
+def test_sentence_vectors_read_row_by_row_are_the_stored_ones(tmp_path: Path):
+    _write(tmp_path, {name: f"Page {name}." for name in "abcde"})
+    loaded = index.load(tmp_path)
+    rows = np.array([0, 2, 3])  # a run of two and a single row
+    np.testing.assert_array_equal(loaded.sentence_vector_rows.take(rows), loaded.sentence_vectors[rows])
+
+
 def test_old_versions_are_pruned_but_the_served_one_kept(tmp_path: Path):
     versions = [_write(tmp_path, {"a": f"Version {i}."}, keep=2).version for i in range(4)]
     assert index.list_versions(tmp_path) == versions[-2:]
