@@ -20,7 +20,7 @@ import numpy as np
 from ask.lexicon import Lexicon
 from ask.vocabulary import Vocabulary
 from index import Index
-from index.lexical import IN_HEADING, IN_SENTENCE
+from index.lexical import IN_HEADING, IN_SENTENCE, Matches
 from index.rows import BLOCK_KINDS
 from index.text import normalise, stem, terms, words
 
@@ -154,16 +154,16 @@ class Retriever:
             terms(self.index.heading_text(block))
         )
 
-    def coverages(self, query: Query, sentence_ids: np.ndarray) -> np.ndarray:
-        """``coverage`` of each of ``sentence_ids`` (ascending), read from the stored lexical index."""
+    def coverages(self, query: Query, matches: Matches) -> np.ndarray:
+        """``coverage`` of each of the sentences ``matches`` holds, read from the stored lexical index."""
         total = sum(idf for idf, _ in query.key_terms.values())
-        out = np.zeros(len(sentence_ids))
+        out = np.zeros(len(matches.sentence_ids))
         if total <= 0:
             return out
         for idf, alternatives in query.key_terms.values():
-            covered = np.zeros(len(sentence_ids), dtype=bool)
+            covered = np.zeros(len(matches.sentence_ids), dtype=bool)
             for term in alternatives:
-                covered |= self.lexical.holds(term, sentence_ids, CONTEXT)
+                covered |= matches.holds(term, CONTEXT)
             out += idf * covered
         return out / total
 
@@ -234,12 +234,13 @@ class Retriever:
         index = self.index
         hits, hit_scores = self.lexical.search(query.weights, LEXICAL_HITS)
         ids, passage = self._candidates(index.search(vector, PASSAGES_SEARCHED), hits)
-        raw = self.lexical.scores_of(query.weights, ids)
+        matches = self.lexical.matches(ids)
+        raw = matches.scores(query.weights)
         perfect = sum(w * self.lexical.idf_of(t) for t, w in query.weights.items())
         scale = max(float(hit_scores.max(initial=0.0)), float(raw.max(initial=0.0)), LEXICAL_FLOOR * perfect)
         dense = np.asarray(index.sentence_vector_rows.take(ids) @ vector, dtype=np.float64)
         lexical = raw / scale if scale > 0 else raw
-        coverage = self.coverages(query, ids)
+        coverage = self.coverages(query, matches)
         fused = W_SENTENCE * dense + W_PASSAGE * passage + W_LEXICAL * lexical + W_COVERAGE * coverage
         return Scores(query, ids, dense, passage, lexical, coverage, fused, self.quotable)
 

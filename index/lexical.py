@@ -5,9 +5,9 @@ A sentence's document is its own terms, those of its section heading (at
 (at ``INTRO_WEIGHT``): a list item often names its subject only there. The table is a
 term × sentence sparse matrix in CSR form: row ``t`` lists, in order, the sentences
 holding ``terms[t]``, each with its BM25 term weight ``tf (k1 + 1) / (tf + norm)`` (idf
-apart) and where the term occurs. A search is a few slices of memory-mapped arrays and
-one ``bincount``; scoring given sentences is a binary search per term. Nothing is built
-when the index is loaded.
+apart) and where the term occurs. A search is a few slices of memory-mapped arrays summed
+per sentence; scoring given sentences is a binary search per term. Nothing is built when
+the index is loaded.
 
 Files in a version's ``lexical/`` folder::
 
@@ -46,7 +46,7 @@ MIN_IDF = 0.05
 # Postings a search reads in full, rarest terms first (a few ms at 1M passages); the commoner
 # terms beyond them are looked up only for the best COMPLETED sentences found with the rarer ones.
 POSTING_BUDGET = 250_000
-COMPLETED = 5_000
+COMPLETED = 2_000
 _ARRAYS = ("idf", "indptr", "postings", "weights", "fields")
 
 
@@ -100,24 +100,20 @@ class LexicalIndex:
             return np.zeros(0, dtype=np.int64), np.zeros(0)
         ids = np.concatenate([self.postings[postings] for postings, _ in rows[:full]])
         gains = np.concatenate([self.weights[postings] * factor for postings, factor in rows[:full]])
-        partial = np.bincount(ids, weights=gains, minlength=self.size)
-        found = np.sort(_top(partial, np.flatnonzero(partial), COMPLETED if full < len(rows) else k))
-        scores = partial[found] + self._add(rows[full:], found)
+        # Summed per sentence over the postings read, not into an array of every sentence: far fewer.
+        found, inverse = np.unique(ids, return_inverse=True)
+        partial = np.bincount(inverse, weights=gains)
+        keep = COMPLETED if full < len(rows) else k
+        if len(found) > keep:
+            top = np.sort(np.argpartition(-partial, keep)[:keep])
+            found, partial = found[top], partial[top]
+        scores = partial + Matches(self, found)._gains(rows[full:])
         best = np.argsort(-scores, kind="stable")[:k]
-        return found[best], scores[best]
+        return found[best].astype(np.int64), scores[best]
 
-    def scores_of(self, query: dict[str, float], sentence_ids: np.ndarray) -> np.ndarray:
-        """The exact BM25 score for ``query`` of each of ``sentence_ids`` (ascending)."""
-        return self._add(self._rows(query), sentence_ids)
-
-    def holds(self, term: str, sentence_ids: np.ndarray, fields: int) -> np.ndarray:
-        """For each of ``sentence_ids`` (ascending), whether ``term`` occurs in one of ``fields`` of it."""
-        row = self.terms.get(term)
-        if row is None:
-            return np.zeros(len(sentence_ids), dtype=bool)
-        postings = slice(int(self.indptr[row]), int(self.indptr[row + 1]))
-        found, at = self._find(postings, sentence_ids)
-        return found & (self.fields[postings][at] & fields != 0)
+    def matches(self, sentence_ids: np.ndarray) -> Matches:
+        """The postings of ``sentence_ids`` (ascending), to score them or ask which terms they hold."""
+        return Matches(self, sentence_ids)
 
     def _rows(self, query: dict[str, float]) -> list[tuple[slice, float]]:
         """The query's terms the index holds, as (their postings, weight × idf), very common terms left out."""
@@ -129,29 +125,48 @@ class LexicalIndex:
                 rows.append((postings, weight * float(self.idf[row])))
         return rows
 
-    def _add(self, rows: list[tuple[slice, float]], sentence_ids: np.ndarray) -> np.ndarray:
-        """The summed BM25 gains of ``rows`` for each of ``sentence_ids`` (ascending)."""
-        out = np.zeros(len(sentence_ids))
+
+class Matches:
+    """The postings of some sentences, each term looked up once however often it is asked about.
+
+    >>> matches = lexical.matches(np.array([0, 1]))
+    >>> matches.scores({"bon": 1.0}), matches.holds("symptom", IN_HEADING)
+    """
+
+    def __init__(self, lexical: LexicalIndex, sentence_ids: np.ndarray) -> None:
+        self.lexical = lexical
+        self.sentence_ids = sentence_ids
+        self._found: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+
+    def scores(self, query: dict[str, float]) -> np.ndarray:
+        """The exact BM25 score of each sentence for ``query`` (term → weight)."""
+        return self._gains(self.lexical._rows(query))
+
+    def holds(self, term: str, fields: int) -> np.ndarray:
+        """For each sentence, whether ``term`` occurs in one of ``fields`` of it."""
+        row = self.lexical.terms.get(term)
+        if row is None:
+            return np.zeros(len(self.sentence_ids), dtype=bool)
+        postings = slice(int(self.lexical.indptr[row]), int(self.lexical.indptr[row + 1]))
+        found, at = self._find(postings)
+        return found & (self.lexical.fields[postings][at] & fields != 0)
+
+    def _gains(self, rows: list[tuple[slice, float]]) -> np.ndarray:
+        out = np.zeros(len(self.sentence_ids))
         for postings, factor in rows:
-            found, at = self._find(postings, sentence_ids)
-            out += np.where(found, self.weights[postings][at] * factor, 0.0)
+            found, at = self._find(postings)
+            out += np.where(found, self.lexical.weights[postings][at] * factor, 0.0)
         return out
 
-    def _find(self, postings: slice, sentence_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Which of ``sentence_ids`` a term's postings hold, and where (valid where found)."""
-        held = self.postings[postings]
-        if not len(held) or not len(sentence_ids):
-            return np.zeros(len(sentence_ids), dtype=bool), np.zeros(len(sentence_ids), dtype=np.int64)
-        keys = sentence_ids.astype(held.dtype)  # keys of another type would copy the postings
-        at = np.minimum(held.searchsorted(keys), len(held) - 1)
-        return held[at] == keys, at
-
-
-def _top(scores: np.ndarray, ids: np.ndarray, k: int) -> np.ndarray:
-    """The (at most) ``k`` of ``ids`` with the highest ``scores``, in no order."""
-    if len(ids) <= k:
-        return ids
-    return ids[np.argpartition(-scores[ids], k)[:k]]
+    def _find(self, postings: slice) -> tuple[np.ndarray, np.ndarray]:
+        """Which of the sentences a term's postings hold, and where (valid where found)."""
+        if postings.start not in self._found:
+            held = self.lexical.postings[postings]
+            keys = self.sentence_ids.astype(held.dtype)  # keys of another type would copy the postings
+            at = np.minimum(held.searchsorted(keys), max(len(held) - 1, 0))
+            found = held[at] == keys if len(held) else np.zeros(len(keys), dtype=bool)
+            self._found[postings.start] = (found, at)
+        return self._found[postings.start]
 
 
 def build(sentences: Iterable[tuple[str, str, str]]) -> LexicalIndex:

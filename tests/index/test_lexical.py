@@ -64,7 +64,7 @@ def test_scores_are_textbook_bm25(saved: Path, query: dict[str, float]):
     loaded = lexical.load(saved, len(SENTENCES))
     expected = textbook_bm25(query)
     every = np.arange(len(SENTENCES))
-    np.testing.assert_allclose(loaded.scores_of(query, every), expected, rtol=1e-6)
+    np.testing.assert_allclose(loaded.matches(every).scores(query), expected, rtol=1e-6)
     hits, scores = loaded.search(query, k=3)
     matching = np.flatnonzero(expected)
     best = matching[np.argsort(-expected[matching], kind="stable")][:3]
@@ -85,10 +85,11 @@ def test_save_then_load_keeps_every_table(saved: Path):
 
 def test_holds_tells_where_a_term_occurs(saved: Path):
     loaded = lexical.load(saved, len(SENTENCES))
-    every = np.arange(len(SENTENCES))
-    assert loaded.holds("bon", every, lexical.IN_SENTENCE).tolist() == [True, False, False, False, False, False]
-    assert loaded.holds("bon", every, lexical.IN_HEADING).tolist() == [True, True, True, False, False, False]
-    assert loaded.holds("caus", every, lexical.IN_INTRO).tolist() == [False, True, True, False, False, False]
+    matches = loaded.matches(np.arange(len(SENTENCES)))
+    assert matches.holds("bon", lexical.IN_SENTENCE).tolist() == [True, False, False, False, False, False]
+    assert matches.holds("bon", lexical.IN_HEADING).tolist() == [True, True, True, False, False, False]
+    assert matches.holds("caus", lexical.IN_INTRO).tolist() == [False, True, True, False, False, False]
+    assert loaded.matches(np.array([1, 4])).holds("bon", lexical.IN_HEADING).tolist() == [True, False]
 
 
 def test_past_the_posting_budget_the_best_hits_keep_their_exact_scores(monkeypatch: pytest.MonkeyPatch):
