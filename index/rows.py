@@ -10,6 +10,7 @@ row ``i``. Documents are numbered in the manifest's page order.
 from __future__ import annotations
 
 import os
+import weakref
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -177,24 +178,26 @@ class FileRows:
 
     Reading scattered rows through a memory map would count far more than them as resident:
     on a page fault the kernel also maps the pages around it, so a few thousand rows a
-    question soon map a multi-gigabyte file whole. A read copies just the rows.
+    question soon map a multi-gigabyte file whole. A read copies just the rows. The file
+    stays open, so a version pruned from disk while it is served can still be read.
     """
 
     def __init__(self, path: Path) -> None:
         mapped = np.load(path, mmap_mode="r")
-        self.path, self.offset, self.shape, self.dtype = path, mapped.offset, mapped.shape, mapped.dtype
+        self.offset, self.shape, self.dtype = mapped.offset, mapped.shape, mapped.dtype
+        self._fd = os.open(path, os.O_RDONLY)
+        weakref.finalize(self, os.close, self._fd)
 
     def take(self, ids: np.ndarray) -> np.ndarray:
         """Rows ``ids`` (ascending), one read for each run of consecutive ids."""
         width = int(np.prod(self.shape[1:])) * self.dtype.itemsize
         out = np.empty((len(ids), *self.shape[1:]), dtype=self.dtype)
         breaks = np.flatnonzero(np.diff(ids) != 1) + 1
-        with open(self.path, "rb") as handle:
-            for first, stop in zip([0, *breaks.tolist()], [*breaks.tolist(), len(ids)], strict=True):
-                if first == stop:
-                    continue
-                data = os.pread(handle.fileno(), width * (stop - first), self.offset + width * int(ids[first]))
-                out[first:stop] = np.frombuffer(data, dtype=self.dtype).reshape(stop - first, *self.shape[1:])
+        for first, stop in zip([0, *breaks.tolist()], [*breaks.tolist(), len(ids)], strict=True):
+            if first == stop:
+                continue
+            data = os.pread(self._fd, width * (stop - first), self.offset + width * int(ids[first]))
+            out[first:stop] = np.frombuffer(data, dtype=self.dtype).reshape(stop - first, *self.shape[1:])
         return out
 
 

@@ -82,7 +82,11 @@ def test_rows_are_memory_mapped_columns_not_objects(tmp_path: Path):
 def test_sentence_vectors_read_row_by_row_are_the_stored_ones(tmp_path: Path):
     _write(tmp_path, {name: f"Page {name}." for name in "abcde"})
     loaded = index.load(tmp_path)
-    rows = np.array([0, 2, 3])  # a run of two and a single row
+    rows = np.array([0, 2, 3])  # a single row and a run of two
+    np.testing.assert_array_equal(loaded.sentence_vector_rows.take(rows), loaded.sentence_vectors[rows])
+    for _ in range(3):  # the loaded version is pruned from disk while it is still served
+        _write(tmp_path, {"a": "Newer."}, keep=1)
+    assert not (loaded.path / "sentence_vectors.npy").exists()
     np.testing.assert_array_equal(loaded.sentence_vector_rows.take(rows), loaded.sentence_vectors[rows])
 
 
