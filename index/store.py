@@ -406,14 +406,32 @@ def read_manifest(index_dir: Path, version: str | None = None) -> Manifest:
         raise IndexCorruptError(f"The index manifest {path} is unreadable ({exc}). {REBUILD_HINT}") from exc
 
 
+LOAD_ATTEMPTS = 5  # a served version pruned mid-load by newer builds: try the newest one again
+
+
 def load(index_dir: Path, version: str | None = None) -> Index:
     """Load the served version (or ``version``) and check it is whole.
 
     The page texts are read; every array, the lexical table's included, is memory-mapped.
+    When the served version is removed while it loads (newer builds switched over and pruned
+    it), the version served then is loaded instead.
 
     Raises ``IndexMissingError`` when nothing was built, ``IndexCorruptError`` when a file is
     missing, unreadable or disagrees with the others; both messages say how to rebuild.
     """
+    if version is not None:
+        return _load_version(index_dir, version)
+    for _ in range(LOAD_ATTEMPTS - 1):
+        served = current_version(index_dir)
+        try:
+            return _load_version(index_dir, served)
+        except IndexCorruptError:
+            if served is None or current_version(index_dir) == served:
+                raise
+    return _load_version(index_dir, current_version(index_dir))
+
+
+def _load_version(index_dir: Path, version: str | None) -> Index:
     manifest = read_manifest(index_dir, version)
     root = _versions_dir(index_dir) / manifest.version
     doc_ids = tuple(page.doc_id for page in manifest.pages)
