@@ -41,10 +41,12 @@ lint: install
 eval: index
 	$(BIN)/python -m ask.evaluate $(EVAL)
 
-## Speed and memory figures (prints tables; see bench/README section in README.md).
+## Speed and memory figures (prints tables; see "Performance" in README.md). bench.scale takes a while.
 bench: index
-	$(BIN)/python -m bench.ingest
 	$(BIN)/python -m bench.ask
+	$(BIN)/python -m bench.concurrency
+	$(BIN)/python -m bench.cold_start
+	$(BIN)/python -m bench.ingest
 	$(BIN)/python -m bench.scale
 
 ## Debian's Chromium for the browser tests (root, as on CI).
