@@ -121,9 +121,12 @@ class LexicalIndex:
         for term, weight in query.items():
             row = self.terms.get(term)
             if row is not None and self.idf[row] >= MIN_IDF:
-                postings = slice(int(self.indptr[row]), int(self.indptr[row + 1]))
-                rows.append((postings, weight * float(self.idf[row])))
+                rows.append((self.postings_of(row), weight * float(self.idf[row])))
         return rows
+
+    def postings_of(self, row: int) -> slice:
+        """Where term ``row``'s postings lie in ``postings``, ``weights`` and ``fields``."""
+        return slice(int(self.indptr[row]), int(self.indptr[row + 1]))
 
 
 class Matches:
@@ -147,7 +150,7 @@ class Matches:
         row = self.lexical.terms.get(term)
         if row is None:
             return np.zeros(len(self.sentence_ids), dtype=bool)
-        postings = slice(int(self.lexical.indptr[row]), int(self.lexical.indptr[row + 1]))
+        postings = self.lexical.postings_of(row)
         found, at = self._find(postings)
         return found & (self.lexical.fields[postings][at] & fields != 0)
 

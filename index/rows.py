@@ -100,8 +100,7 @@ class Rows(Sequence[Row]):
 
     def of_doc(self, doc_id: str) -> range:
         """The ids of one page's rows (rows are stored page by page)."""
-        doc = np.int32(self.doc_ids.index(doc_id))  # a key of another type copies the column
-        return range(int(self.doc.searchsorted(doc)), int(self.doc.searchsorted(doc, side="right")))
+        return equal_range(self.doc, self.doc_ids.index(doc_id))
 
     def _row(self, i: int, values: list[int]) -> Row:
         raise NotImplementedError
@@ -199,6 +198,12 @@ class FileRows:
             data = os.pread(self._fd, width * (stop - first), self.offset + width * int(ids[first]))
             out[first:stop] = np.frombuffer(data, dtype=self.dtype).reshape(stop - first, *self.shape[1:])
         return out
+
+
+def equal_range(column: np.ndarray, value: int) -> range:
+    """The ids of the rows whose sorted int32 ``column`` equals ``value``."""
+    key = np.int32(value)  # a key of another type copies the column
+    return range(int(column.searchsorted(key)), int(column.searchsorted(key, side="right")))
 
 
 def read_mapped(path: Path) -> np.ndarray:

@@ -53,6 +53,7 @@ from index.rows import (
     Sentence,
     Sentences,
     block_columns,
+    equal_range,
     passage_columns,
     read_mapped,
     sentence_columns,
@@ -170,8 +171,7 @@ class Index:
 
     def block_sentences(self, block_id: int) -> range:
         """The ids of the sentences in a block (sentences and blocks are both numbered in page order)."""
-        column, key = self.sentences.block, np.int32(block_id)  # a key of another type copies the column
-        return range(int(column.searchsorted(key)), int(column.searchsorted(key, side="right")))
+        return equal_range(self.sentences.block, block_id)
 
     def next_block(self, block_id: int) -> Block | None:
         """The block after ``block_id`` on the same page, if any."""
@@ -279,11 +279,11 @@ def write_version(
         for doc_id, text in content.texts.items():
             _write_bytes(tmp / "pages" / f"{doc_id}.txt", text.encode("utf-8"))
         doc_number = {page.doc_id: n for n, page in enumerate(manifest.pages)}
-        blocks = block_columns(content.blocks, doc_number)
+        blocks = Blocks(block_columns(content.blocks, doc_number), tuple(doc_number))
         sentences = sentence_columns(content.sentences, doc_number)
         _write_npy(tmp / "passages.npy", passage_columns(content.passages, doc_number, sentences))
         _write_npy(tmp / "sentences.npy", sentences)
-        _write_npy(tmp / "blocks.npy", blocks)
+        _write_npy(tmp / "blocks.npy", blocks.columns)
         _write_npy(tmp / "passage_vectors.npy", np.asarray(content.passage_vectors, dtype=np.float32))
         _write_npy(tmp / "sentence_vectors.npy", np.asarray(content.sentence_vectors, dtype=np.float32))
         _write_lexical(tmp / "lexical", content, blocks)
@@ -341,7 +341,7 @@ def _write_npy(path: Path, array: np.ndarray) -> None:
         os.fsync(handle.fileno())
 
 
-def _write_lexical(folder: Path, content: VersionContent, blocks: np.ndarray) -> None:
+def _write_lexical(folder: Path, content: VersionContent, blocks: Blocks) -> None:
     """Build and write the BM25 table: each sentence with its heading's and list intro's text."""
 
     def block_text(block: int) -> str:
@@ -351,7 +351,11 @@ def _write_lexical(folder: Path, content: VersionContent, blocks: np.ndarray) ->
         return content.texts[b.doc_id][b.start : b.end]
 
     sentences = (
-        (content.texts[s.doc_id][s.start : s.end], block_text(blocks[4, s.block]), block_text(blocks[5, s.block]))
+        (
+            content.texts[s.doc_id][s.start : s.end],
+            block_text(blocks.heading[s.block]),
+            block_text(blocks.intro[s.block]),
+        )
         for s in content.sentences
     )
     lexical_index.save(lexical_index.build(sentences), folder)

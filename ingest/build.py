@@ -166,7 +166,7 @@ def _build_locked(settings: idx.Settings, pages: tuple[SourcePage, ...], *, full
         report.changed, report.unchanged, report.details_changed = [], [], []
     now = datetime.now(UTC).isoformat(timespec="seconds")
     parts: list[_PageParts] = []
-    to_embed: list[tuple[SourcePage, list, list, list]] = []
+    to_embed: list[tuple[SourcePage, list, list, list, list[str]]] = []  # page, passages, blocks, units, unit texts
     for page in pages:
         if reusable is not None and page.doc_id in report.unchanged:
             parts.append(_reuse(reusable, page))
@@ -174,7 +174,7 @@ def _build_locked(settings: idx.Settings, pages: tuple[SourcePage, ...], *, full
         say(f"Splitting {page.path}")
         passages = split_passages(page.text)
         blocks, units = segment(page.text)
-        to_embed.append((page, passages, blocks, units))
+        to_embed.append((page, passages, blocks, units, [page.text[u.start : u.end] for u in units]))
 
     if to_embed:
 
@@ -189,15 +189,15 @@ def _build_locked(settings: idx.Settings, pages: tuple[SourcePage, ...], *, full
         embed_started = time.perf_counter()
         embedded = embed_texts(
             embed,
-            [p.text for _, passages, _, _ in to_embed for p in passages],
-            [page.text[u.start : u.end] for page, _, _, units in to_embed for u in units],
+            [p.text for _, passages, *_ in to_embed for p in passages],
+            [text for *_, unit_texts in to_embed for text in unit_texts],
             known_vectors(reusable),
         )
         report.embed_seconds = time.perf_counter() - embed_started - report.model_load_seconds
         report.passages_embedded = embedded.passages_embedded
         report.sentences_embedded = embedded.sentences_embedded
         report.vectors_reused = embedded.reused
-        for page, passages, blocks, units in to_embed:
+        for page, passages, blocks, units, unit_texts in to_embed:
             record = _record(page, len(passages), len(units), changed_at=now)
             parts.append(
                 _PageParts(
@@ -206,7 +206,7 @@ def _build_locked(settings: idx.Settings, pages: tuple[SourcePage, ...], *, full
                     passages=[(p.start, p.end) for p in passages],
                     passage_vectors=_rows(embedded.vectors, [p.text for p in passages]),
                     sentences=[(u.start, u.end, u.block) for u in units],
-                    sentence_vectors=_rows(embedded.vectors, [page.text[u.start : u.end] for u in units]),
+                    sentence_vectors=_rows(embedded.vectors, unit_texts),
                     blocks=[(b.start, b.end, b.kind) for b in blocks],
                 )
             )
