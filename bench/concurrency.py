@@ -6,7 +6,9 @@
 One ``ask.load()`` bot serves every thread, as one Streamlit server process does.
 Reports answers per second, per-answer latency p50/p95, and each p95 against the
 single asker's (the target is 16 askers at no more than 4x), and the queueing floor:
-the slowdown that CPU-bound answers cannot beat when there are more askers than cores.
+the slowdown when there are more askers than cores and every answer costs the same CPU
+whether asked alone or with others. Only batching (questions asked together share one
+model call) can go below it.
 """
 
 from __future__ import annotations
@@ -59,7 +61,8 @@ def main(argv: list[str] | None = None) -> int:
     print(table(["threads", "answers", "answers/s", "p50 ms", "p95 ms", "p95 / 1 thread", "queueing floor"], rows))
     print(
         f"\nAn answer is CPU work, so with more askers than the machine's {cores} cores each waits its turn: "
-        "the queueing floor (threads / cores) is the least slowdown any code could reach here."
+        "the queueing floor (threads / cores) is the slowdown if an answer cost the same CPU alone or with "
+        "others. Questions asked together share one model call, which is the only way below it."
     )
     return 0
 

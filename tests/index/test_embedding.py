@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from index import Embedder, ModelError, load_embedder
+from index.embedding import BATCH_THREADS, LONE_TEXT_THREADS
 
 QUESTIONS = [
     "what are the symptoms of bone mets?",
@@ -77,6 +78,17 @@ def test_a_lone_question_is_embedded_at_once_and_alone(embedder: Embedder):
     vector = Embedder(gated).embed_one(QUESTIONS[0])
     assert gated.batches == [[QUESTIONS[0]]]
     np.testing.assert_allclose(vector, embedder.embed_one(QUESTIONS[0]), atol=1e-6)
+
+
+def test_a_lone_question_runs_on_one_thread_and_a_batch_on_several(embedder: Embedder):
+    import torch
+
+    embedder.embed(QUESTIONS)
+    assert torch.get_num_threads() == BATCH_THREADS
+    embedder.embed_one(QUESTIONS[0])
+    assert torch.get_num_threads() == LONE_TEXT_THREADS == 1
+    embedder.embed(QUESTIONS[:2])
+    assert torch.get_num_threads() == BATCH_THREADS
 
 
 def test_a_text_the_model_cannot_read_fails_only_its_own_asker(embedder: Embedder):
