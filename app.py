@@ -14,6 +14,7 @@ import html
 import json
 import logging
 import uuid
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import urlsplit
@@ -42,6 +43,8 @@ EXAMPLE_QUESTIONS = (
 USER_AVATAR = ":material/person:"
 ANSWER_AVATAR = ":material/menu_book:"
 INPUT_PLACEHOLDER = "Type your question here"
+SEARCHING = "Looking through the pages…"
+OPENING = "Opening the information pages… The first question takes a few seconds."
 BUILD_COMMAND = "python -m ingest"
 SOMETHING_WENT_WRONG = (
     "Sorry, something went wrong on our side and I could not answer this. Please try again in a moment."
@@ -113,12 +116,41 @@ class Turn:
 # --- loading, once per server process ------------------------------------------------------------
 
 
-@st.cache_resource(max_entries=2, show_spinner="Opening the information pages…")
-def load_bot(index_dir: str, version: str, _settings: Settings):
-    """The answering side for one index version; a new version is a new cache entry."""
-    from ask import load
+@st.cache_resource(show_spinner=False)
+def start_loading_model() -> Future:
+    """Start importing and loading the embedding model in the background, once per server process.
 
-    return load(_settings)
+    That is most of a cold start (seconds, mostly importing torch and sentence-transformers), so the
+    first visitor gets the page, its examples and its question box at once, and a question asked
+    before the model is ready waits only for the rest of it.
+    """
+    from index import load_embedder
+
+    loader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mbc-model")
+    try:
+        return loader.submit(load_embedder)
+    finally:
+        loader.shutdown(wait=False)  # the load goes on; the thread ends with it
+
+
+@st.cache_resource(max_entries=2, show_spinner=False)
+def open_index(index_dir: str, version: str, _settings: Settings) -> Index:
+    """The served index, checked for answering; a new version is a new cache entry."""
+    from ask import answerable_index
+
+    return answerable_index(_settings)
+
+
+@st.cache_resource(max_entries=2, show_spinner=False)
+def load_bot(index_dir: str, version: str, _settings: Settings):
+    """The answering side for one index version, once the model is ready (waits for it if not)."""
+    from ask import Bot
+
+    loading = start_loading_model()
+    if loading.done() and loading.exception() is not None:
+        start_loading_model.clear()  # the last try failed (and was logged): try again for this question
+        loading = start_loading_model()
+    return Bot(open_index(index_dir, version, _settings), loading.result())
 
 
 @st.cache_resource(show_spinner=False)
@@ -320,8 +352,8 @@ def render_turn(turn: Turn, index: Index | None, settings: Settings) -> None:
         render_answer(turn, index, settings)
 
 
-def render_footer(bot, settings: Settings) -> None:
-    manifest = bot.index.manifest
+def render_footer(index: Index, settings: Settings) -> None:
+    manifest = index.manifest
     if settings.audit_enabled:
         privacy = (
             "Privacy: your questions, the answers and your feedback are saved on this computer only, "
@@ -362,10 +394,11 @@ def announce(text: str) -> None:
 # --- answering -----------------------------------------------------------------------------------
 
 
-def answer_question(bot, question: str, settings: Settings) -> Turn:
+def answer_question(question: str, version: str, settings: Settings) -> Turn:
     turn = Turn(question=question)
     history = history_of(turns())
     try:
+        bot = load_bot(str(settings.index_dir), version, settings)
         answer = bot.ask(question, history=history)
     except QuestionError as exc:
         turn.problem = str(exc)
@@ -387,13 +420,14 @@ def main() -> None:
     st.set_page_config(page_title=TITLE, page_icon="💬", layout="centered")
     st.html(STYLE)
     settings = settings_from_env()
+    start_loading_model()
     render_welcome()
     try:
         version = current_version(settings.index_dir)
         if version is None:
             render_no_index()
             return
-        bot = load_bot(str(settings.index_dir), version, settings)
+        index = open_index(str(settings.index_dir), version, settings)
     except IndexMissingError:
         render_no_index()
         return
@@ -402,11 +436,10 @@ def main() -> None:
         render_broken_index()
         return
     except ChatbotError:
-        log.exception("the answering side cannot be loaded")
+        log.exception("the index cannot be opened")
         st.info(SOMETHING_WENT_WRONG)
         return
 
-    index = bot.index
     conversation = turns()
     if not conversation:
         render_examples()
@@ -417,15 +450,16 @@ def main() -> None:
     if question:
         with st.chat_message("user", avatar=USER_AVATAR):
             st.html(f'<p class="mbc-question">{escape(question)}</p>')
-        with st.chat_message("assistant", avatar=ANSWER_AVATAR), st.spinner("Looking through the pages…"):
-            turn = answer_question(bot, question, settings)
+        waiting = SEARCHING if start_loading_model().done() else OPENING
+        with st.chat_message("assistant", avatar=ANSWER_AVATAR), st.spinner(waiting):
+            turn = answer_question(question, version, settings)
         conversation.append(turn)
         st.session_state["announcement"] = announcement(turn)
         st.rerun()
 
     if conversation:
         st.button("New conversation", key="new-conversation", on_click=new_conversation, type="secondary")
-    render_footer(bot, settings)
+    render_footer(index, settings)
     announce(st.session_state.get("announcement", ""))
 
 

@@ -6,6 +6,6 @@
 """
 
 from ask.answer import ANSWERED, REFUSED, STATUSES, URGENT, Answer, Quote
-from ask.bot import Bot, load
+from ask.bot import Bot, answerable_index, load
 
-__all__ = ["ANSWERED", "REFUSED", "STATUSES", "URGENT", "Answer", "Bot", "Quote", "load"]
+__all__ = ["ANSWERED", "REFUSED", "STATUSES", "URGENT", "Answer", "Bot", "Quote", "answerable_index", "load"]

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import shutil
+import threading
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from index import current_version, load, settings_from_env
+from index import ModelError, current_version, load, settings_from_env
 
 pytestmark = pytest.mark.slow
 
@@ -320,3 +322,44 @@ def test_a_new_index_version_is_picked_up_without_a_restart(
     ask(at, SPREAD)
     assert f"Index version {second}," in text_of(at.main)
     assert session_turns(at)[0].answer["index_version"] == second
+
+
+def test_the_page_can_be_used_while_the_model_is_still_loading(use_built_index, monkeypatch, open_page):
+    import index
+
+    real = index.load_embedder
+    ready = threading.Event()
+
+    def slow_model():
+        assert ready.wait(timeout=120)
+        return real()
+
+    monkeypatch.setattr(index, "load_embedder", slow_model)
+    st.cache_resource.clear()  # a fresh server process: nothing loaded yet
+    at = open_page()  # returns while the model waits for ``ready``, which nothing has set yet
+    assert [button.key for button in at.button] == [f"example-{n}" for n in range(4)]
+    assert at.chat_input and "Index version " in text_of(at.main)
+
+    threading.Timer(1.0, ready.set).start()
+    ask(at, SPREAD)  # asked before the model is ready: waits for it, then answers
+    [turn] = session_turns(at)
+    assert turn.answer["status"] == "answered" and quotes_in(answers(at)[0])
+
+
+def test_a_model_that_failed_to_load_is_tried_again_by_the_next_question(use_built_index, monkeypatch, open_page):
+    import index
+
+    real = index.load_embedder
+
+    def missing_model():
+        raise ModelError("The embedding model's packages are not installed (torch).")
+
+    monkeypatch.setattr(index, "load_embedder", missing_model)
+    st.cache_resource.clear()
+    at = open_page()
+    ask(at, SPREAD)
+    assert "something went wrong on our side" in text_of(answers(at)[0])
+
+    monkeypatch.setattr(index, "load_embedder", real)  # the packages are back
+    ask(at, SPREAD)
+    assert session_turns(at)[1].answer["status"] == "answered" and quotes_in(answers(at)[1])
