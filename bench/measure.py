@@ -10,6 +10,17 @@ from pathlib import Path
 import numpy as np
 
 DEV_QUESTIONS = Path("/work/shared/eval/dev.jsonl")
+CHROMIUM = Path("/usr/bin/chromium")  # Debian's package (make browser); never `playwright install`
+# Without the background-networking flags Chromium keeps trying hosts this closed network refuses.
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 def rss_mb() -> float:

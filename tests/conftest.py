@@ -24,20 +24,10 @@ from pathlib import Path
 
 import pytest
 
+from bench.measure import CHROMIUM, CHROMIUM_ARGS
 from index import REPO_ROOT, Settings, settings_from_env
 
 CORPUS_DIR = REPO_ROOT / "corpus"
-CHROMIUM = Path("/usr/bin/chromium")
-# Without the background-networking flags Chromium keeps trying hosts this closed network refuses.
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 SERVER_START_S = 60
 
 
