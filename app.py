@@ -148,7 +148,7 @@ def load_bot(index_dir: str, version: str, _settings: Settings):
 
     loading = start_loading_model()
     if loading.done() and loading.exception() is not None:
-        start_loading_model.clear()  # the last try failed (and was logged): try again for this question
+        start_loading_model.clear()  # the last try failed: try again for this question (its caller logs a failure)
         loading = start_loading_model()
     return Bot(open_index(index_dir, version, _settings), loading.result())
 
