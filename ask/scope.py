@@ -35,9 +35,15 @@ _SIGNS_OF = re.compile(
 
 
 def uncovered_subject(query: Query, lexicon: Lexicon) -> str | None:
-    """A content word naming a health subject (or a rare term) that the pages never use."""
+    """A content word naming a health subject (or a rare term) that the pages never use.
+
+    A word inside a phrase the lexicon rewrites into the pages' words ("hormone blockers") is
+    not one: the phrase says what the pages call it.
+    """
+    text = " ".join(normalise(query.text).split())
+    in_phrases = {w for pattern, _ in lexicon.expansions for m in pattern.finditer(text) for w in words(m.group(0))}
     for word in query.absent:
-        if word in lexicon.expansions_known:
+        if word in lexicon.expansions_known or word in in_phrases:
             continue
         if word in lexicon.subjects or (len(word) >= RARE_TERM_CHARS and not near_english_word(word)):
             return f"the pages never mention {word!r}"
