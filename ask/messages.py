@@ -26,6 +26,7 @@ class Messages:
     refused: str
     refused_request: str
     refused_personal: str
+    refused_decision: str
     urgent_emergency: str
     urgent_self_harm: str
     empty: str
