@@ -22,7 +22,8 @@ DIMENSION = 384
 # torch's threads spin-wait for each other: one question's embedding took 100-500 ms instead of
 # 25 ms here. Several texts in one call are work enough to share: on 2 cores 16 questions took
 # about 100 ms on two threads against 170-240 ms on one, and 16 askers at once were answered about
-# a quarter faster (bench.concurrency). Past 4 threads a batch of short questions has little to split.
+# a quarter faster (bench.concurrency). Capped at 4: measured on 2 cores only, and a batch of short
+# questions is little work to split many ways.
 LONE_TEXT_THREADS = 1
 BATCH_THREADS = max(1, min(4, os.cpu_count() or 1))
 
@@ -55,7 +56,6 @@ class Embedder:
         self._turn = threading.Condition()
         self._busy = False  # a thread is running the model; guarded by ``_turn``
         self._waiting: list[_Request] = []  # embed_one calls not yet taken into a batch
-        self._threads = 0  # torch's thread count for the last model call
 
     def embed(self, texts: list[str], *, batch_size: int = 32) -> np.ndarray:
         """Embed texts; returns an array of shape (len(texts), 384), rows of unit length."""
@@ -111,7 +111,7 @@ class Embedder:
             self._turn.notify_all()
 
     def _encode(self, texts: list[str], *, batch_size: int) -> np.ndarray:
-        self._use_threads(BATCH_THREADS if len(texts) > 1 else LONE_TEXT_THREADS)
+        _use_threads(BATCH_THREADS if len(texts) > 1 else LONE_TEXT_THREADS)
         try:
             vectors = self._model.encode(
                 texts,
@@ -123,14 +123,6 @@ class Embedder:
         except Exception as exc:  # the model's own errors become ours here, and only here
             raise ModelError(f"The embedding model failed on {len(texts)} text(s): {exc}") from exc
         return np.ascontiguousarray(vectors, dtype=np.float32)
-
-    def _use_threads(self, threads: int) -> None:
-        """Set torch's thread count for the next call (one call runs at a time, so this is safe)."""
-        if threads != self._threads:
-            import torch
-
-            torch.set_num_threads(threads)
-            self._threads = threads
 
 
 class _Request:
@@ -146,6 +138,14 @@ class _Request:
         if self.vector is None:
             raise self.error or ModelError("The embedding model stopped before embedding this text.")
         return self.vector
+
+
+def _use_threads(threads: int) -> None:
+    """Set torch's thread count (process-wide) for the next model call; one call runs at a time."""
+    import torch
+
+    if torch.get_num_threads() != threads:
+        torch.set_num_threads(threads)
 
 
 _cached: Embedder | None = None
