@@ -181,7 +181,8 @@ class Retriever:
     def query(self, text: str) -> Query:
         """Correct, filter and weight the question's words."""
         lexicon = self.lexicon
-        tokens = [self.vocabulary.correct(t) if t.isalpha() else t for t in words(text)]
+        # A health subject the pages never use ("ovaries") is a word, not a typo of one of theirs ("varies").
+        tokens = [self.vocabulary.correct(t) if t.isalpha() and t not in lexicon.subjects else t for t in words(text)]
         corrected = " ".join(tokens)
         content, absent = [], []
         weights: dict[str, float] = {}
