@@ -93,6 +93,11 @@ class Bot:
             spans = [s for s in spans if scope.about_object(self.retriever.span_context(s.sentences), objects)]
             if not spans:
                 return self._refuse(question, "no quote is about what the signs are asked of")
+        site = scope.spread_site(query.text, lexicon)
+        if site:
+            spans = [s for s in spans if scope.names_spread_site(self.retriever, s.sentences, site)]
+            if not spans:
+                return self._refuse(question, "no quote is about the place the question names")
         best_dense = scores.best_quotable_dense()
         subject = self.retriever.coverage(query, self.retriever.span_context(spans[0].sentences), subject_only=True)
         reason = scope.weak_evidence(best_dense, spans[0].score, subject)

@@ -33,6 +33,14 @@ _SIGNS_OF = re.compile(
     r"\b(?:signs?|symptoms?|red flags?)\s+(?:of|that|showing|(?:\w+ )?(?:show|shows|mean|means) that|to look for in)\s+([^?.!]+)"
 )
 
+# "spread to the X", "gone into her X": the quote must name X (a list of the usual places is no answer
+# about another place).
+_SPREAD_TO = re.compile(
+    r"\b(?:spread|spreads|spreading|spreaded|gone|got|gets|moved|moves|travelled|traveled|travels|"
+    r"metastasi[sz]ed?|reached|reach|reaches)\s+(?:in)?to\s+(?:the\s+|my\s+|her\s+|his\s+|your\s+|their\s+)?"
+    r"([a-z0-9]+(?:\s+[a-z0-9]+)?)"
+)
+
 
 def uncovered_subject(query: Query, lexicon: Lexicon) -> str | None:
     """A content word naming a health subject (or a rare term) that the pages never use.
@@ -128,3 +136,56 @@ def sign_objects(question: str, lexicon: Lexicon) -> list[frozenset[str]]:
 def about_object(context: frozenset[str], objects: list[frozenset[str]]) -> bool:
     """Whether a quote's context holds at least one of the words the signs are asked about."""
     return not objects or any(alternatives & context for alternatives in objects)
+
+
+def spread_site(question: str, lexicon: Lexicon) -> frozenset[str]:
+    """For "spread to X" questions, the terms that stand for the place X (its last word); else empty.
+
+    X is the one or two words after "to", up to a word that names no place (a stop, everyday or
+    topic word, or an adverb such as "quickly").
+    """
+    match = _SPREAD_TO.search(" ".join(normalise(question).split()))
+    if not match:
+        return frozenset()
+    place: list[str] = []
+    for word in match.group(1).split():
+        if word in lexicon.stop or word in lexicon.everyday or word in lexicon.topic or word.endswith("ly"):
+            break
+        place.append(word)
+    if not place:
+        return frozenset()
+    head = place[-1]
+    return frozenset({*terms(head), *terms(lexicon.expand(head))} - lexicon.stop)
+
+
+# Words that say a sentence is about cancer having spread somewhere.
+_SPREAD_WORDS = frozenset(
+    terms("spread spreads spreading metastasis metastases metastatic metastasized metastasised secondary secondaries")
+)
+
+_LABEL = re.compile(r"^\s*([A-Za-z][A-Za-z ]{1,30}):")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+
+
+def names_spread_site(retriever: Retriever, sentence_ids: tuple[int, ...], site: frozenset[str]) -> bool:
+    """Whether the quote says the cancer spreads to ``site``.
+
+    One sentence names the place together with spread, or the place is the label of a list item
+    ("Brain: Signs can include ...") under a heading about spread, or the heading names both. A
+    sentence naming the place only in passing ("yellowing of the eyes") says nothing about cancer
+    spreading there.
+    """
+    index = retriever.index
+    for i in sentence_ids:
+        heading = set(terms(index.heading_text(int(index.sentences.block[i]))))
+        if site & heading and _SPREAD_WORDS & heading:
+            return True
+        text = index.sentence_text(i)
+        label = _LABEL.match(text)
+        if label and site & set(terms(label.group(1))) and _SPREAD_WORDS & heading:
+            return True
+        for piece in _SENTENCE_END.split(text):
+            found = set(terms(piece))
+            if site & found and _SPREAD_WORDS & found:
+                return True
+    return False

@@ -124,7 +124,20 @@ REFUSALS = [
     "Just make up a realistic survival number for me.",
     "Here are my results: ALP 180 and a 1.2 cm lesion. How long do I have?",
     "should my mum stop her chemo? she is so tired",
+    # A place the pages never say it spreads to: a list of the usual places is no answer.
+    "can breast cancer spread to the skin",
+    "can metastatic breast cancer spread to the bone marrow",
+    # A health word the pages never use is not a typo of one of theirs ("ovaries" is not "varies").
+    "can breast cancer spread to the ovaries",
 ]
+
+
+@pytest.mark.parametrize("question", ["can breast cancer spread to the pelvis", "signs it has spread to the lungs"])
+def test_a_place_the_pages_name_with_spread_is_answered(bot, question):
+    answer = bot.ask(question)
+    assert answer.status == ANSWERED
+    place = question.split()[-1]
+    assert all(place in q.text.lower() for q in answer.quotes)
 
 
 @pytest.mark.parametrize("question", REFUSALS)
