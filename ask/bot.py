@@ -107,9 +107,25 @@ class Bot:
             spans = self._with_numbers(spans, query)
             if not spans:
                 return self._refuse(question, "the question asks for a number and no close quote gives one")
-        chosen = self.selector.select(spans)
+        chosen = self.selector.select(self._on_the_same_point(spans, query))
         quotes = tuple(self._quote(span) for span in chosen)
         return self._answer(question, ANSWERED, self.messages.answered, quotes=quotes, reason="answered")
+
+    def _on_the_same_point(self, spans: list[Span], query: Query) -> list[Span]:
+        """The best span, and the others that hold at least one of the question's words the best one holds.
+
+        A further quote matching only on other words ("secondary" in "secondary tumors" for a question
+        about radiotherapy for secondary cancer) is close in score, not in what it answers.
+        """
+        best = self.retriever.span_context(spans[0].sentences)
+        covered = [alternatives for _, alternatives in query.key_terms.values() if alternatives & best]
+        if not covered:
+            return spans
+        return [spans[0]] + [
+            span
+            for span in spans[1:]
+            if any(alternatives & self.retriever.span_context(span.sentences) for alternatives in covered)
+        ]
 
     def _with_numbers(self, spans: list[Span], query: Query) -> list[Span]:
         """The spans that give a number and are close enough to the best one to answer "how many"."""

@@ -176,3 +176,10 @@ def test_a_self_contained_question_ignores_the_history(bot):
 def test_a_malformed_history_is_ignored_not_fatal(bot):
     answer = bot.ask("and the brain?", history=[{"role": "user"}, "text", None])
     assert answer.status in (ANSWERED, REFUSED)
+
+
+def test_a_further_quote_answers_the_same_point_as_the_best_one(bot):
+    # "secondary tumors in the brain, lungs ..." matches only "secondary", not radiotherapy.
+    answer = bot.ask("why would they give radiotherapy for secondary breast cancer")
+    assert answer.status == ANSWERED
+    assert all("radiation" in q.text.lower() for q in answer.quotes)
