@@ -24,7 +24,7 @@ MIN_SUBJECT_COVERAGE = 0.5  # a rare word of the question found in the quote can
 RARE_TERM_CHARS = 7
 _NUMBER = re.compile(
     r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|"
-    r"hundred|thousand|half|third|quarter|percent|majority|minority|few|most)\b",
+    r"hundred|thousand|half|third|quarter|percent|majority|minority|few|most (?:common|commonly|often|likely))\b",
     re.I,
 )
 _EARLY_STAGE = re.compile(r"\bstage([0-3])\b")
