@@ -94,10 +94,10 @@ class Bot:
             if not spans:
                 return self._refuse(question, "no quote is about what the signs are asked of")
         site = scope.spread_site(query.text, lexicon)
-        if site:
-            spans = [s for s in spans if scope.names_spread_site(self.retriever, s.sentences, site)]
-            if not spans:
-                return self._refuse(question, "no quote is about the place the question names")
+        # A gate, not a filter: when the pages say it spreads there, the best quotes stand as they are
+        # (a quote on bone pain answers a question on the spine).
+        if site and not any(scope.names_spread_site(self.retriever, s.sentences, site) for s in spans):
+            return self._refuse(question, "no quote is about the place the question names")
         best_dense = scores.best_quotable_dense()
         subject = self.retriever.coverage(query, self.retriever.span_context(spans[0].sentences), subject_only=True)
         reason = scope.weak_evidence(best_dense, spans[0].score, subject)
@@ -112,20 +112,24 @@ class Bot:
         return self._answer(question, ANSWERED, self.messages.answered, quotes=quotes, reason="answered")
 
     def _on_the_same_point(self, spans: list[Span], query: Query) -> list[Span]:
-        """The best span, and the others that hold at least one of the question's words the best one holds.
+        """The best span, and the others that do not match on a side word instead of what the best one holds.
 
-        A further quote matching only on other words ("secondary" in "secondary tumors" for a question
-        about radiotherapy for secondary cancer) is close in score, not in what it answers.
+        A further quote holding none of the question's words the best quote holds, but a subject word
+        it lacks ("secondary" in "secondary tumors" for a question about radiotherapy for secondary
+        cancer), is close in score, not in what it answers.
         """
-        best = self.retriever.span_context(spans[0].sentences)
+        retriever = self.retriever
+        best = retriever.span_context(spans[0].sentences)
         covered = [alternatives for _, alternatives in query.key_terms.values() if alternatives & best]
         if not covered:
             return spans
-        return [spans[0]] + [
-            span
-            for span in spans[1:]
-            if any(alternatives & self.retriever.span_context(span.sentences) for alternatives in covered)
-        ]
+        side = [query.key_terms[t][1] for t in query.subject_terms if not query.key_terms[t][1] & best]
+        kept = [spans[0]]
+        for span in spans[1:]:
+            context = retriever.span_context(span.sentences)
+            if any(a & context for a in covered) or not any(a & context for a in side):
+                kept.append(span)
+        return kept
 
     def _with_numbers(self, spans: list[Span], query: Query) -> list[Span]:
         """The spans that give a number and are close enough to the best one to answer "how many"."""

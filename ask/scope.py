@@ -41,6 +41,8 @@ _SPREAD_TO = re.compile(
     r"([a-z0-9]+(?:\s+[a-z0-9]+)?)"
 )
 
+_NOT_A_PLACE = ("ly", "ed", "ing")
+
 
 def uncovered_subject(query: Query, lexicon: Lexicon) -> str | None:
     """A content word naming a health subject (or a rare term) that the pages never use.
@@ -142,14 +144,14 @@ def spread_site(question: str, lexicon: Lexicon) -> frozenset[str]:
     """For "spread to X" questions, the terms that stand for the place X (its last word); else empty.
 
     X is the one or two words after "to", up to a word that names no place (a stop, everyday or
-    topic word, or an adverb such as "quickly").
+    topic word, an adverb such as "quickly", a verb form such as "treated" or "causing").
     """
     match = _SPREAD_TO.search(" ".join(normalise(question).split()))
     if not match:
         return frozenset()
     place: list[str] = []
     for word in match.group(1).split():
-        if word in lexicon.stop or word in lexicon.everyday or word in lexicon.topic or word.endswith("ly"):
+        if word in lexicon.stop or word in lexicon.everyday or word in lexicon.topic or word.endswith(_NOT_A_PLACE):
             break
         place.append(word)
     if not place:

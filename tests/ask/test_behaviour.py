@@ -136,8 +136,7 @@ REFUSALS = [
 def test_a_place_the_pages_name_with_spread_is_answered(bot, question):
     answer = bot.ask(question)
     assert answer.status == ANSWERED
-    place = question.split()[-1]
-    assert all(place in q.text.lower() for q in answer.quotes)
+    assert question.split()[-1] in answer.quotes[0].text.lower()
 
 
 @pytest.mark.parametrize("question", REFUSALS)
@@ -183,3 +182,9 @@ def test_a_further_quote_answers_the_same_point_as_the_best_one(bot):
     answer = bot.ask("why would they give radiotherapy for secondary breast cancer")
     assert answer.status == ANSWERED
     assert all("radiation" in q.text.lower() for q in answer.quotes)
+
+
+def test_a_further_quote_on_a_phrase_of_the_question_is_kept(bot):
+    # It holds none of the best quote's words, but no side word either: "how long" is life expectancy.
+    answer = bot.ask("how long can you live with mbc")
+    assert any("average life expectancy" in q.text for q in answer.quotes)
