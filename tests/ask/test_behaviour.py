@@ -139,6 +139,13 @@ def test_a_place_the_pages_name_with_spread_is_answered(bot, question):
     assert question.split()[-1] in answer.quotes[0].text.lower()
 
 
+@pytest.mark.parametrize("question", ["can it spread to my hips", "has it gone into her vertebrae"])
+def test_a_bone_the_pages_do_not_name_is_answered_by_spread_to_any_bone(bot, question):
+    answer = bot.ask(question)
+    assert answer.status == ANSWERED
+    assert any(q.text.startswith("Breast cancer can spread to any bone") for q in answer.quotes)
+
+
 @pytest.mark.parametrize("question", REFUSALS)
 def test_questions_the_pages_do_not_answer_are_refused_kindly(bot, question):
     answer = bot.ask(question)
