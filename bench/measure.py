@@ -9,7 +9,9 @@ from pathlib import Path
 
 import numpy as np
 
-DEV_QUESTIONS = Path("/work/shared/eval/dev.jsonl")
+from index.settings import Settings
+
+DEV_QUESTIONS = Settings().eval_file  # the shared dev set beside the clone, as for "Run evaluation"
 CHROMIUM = Path("/usr/bin/chromium")  # Debian's package (make browser); never `playwright install`
 # Without the background-networking flags Chromium keeps trying hosts this closed network refuses.
 CHROMIUM_ARGS = [

@@ -15,7 +15,7 @@ from ask.audit import AuditLog
 from ingest import build
 
 DOC = "penn-medicine"
-DEV_SET = idx.REPO_ROOT.parent / "shared" / "eval" / "dev.jsonl"
+LABELLED = idx.REPO_ROOT / "tests" / "ask" / "data" / "heldout.jsonl"  # the project's own, in every clone
 
 
 def table_with(at, column: str):
@@ -136,7 +136,7 @@ def test_refresh_fetches_a_changed_page_and_reports_it(staff, own_index, corpus_
 @pytest.mark.slow
 def test_run_evaluation_shows_figures_next_to_the_previous_run(staff, use_built_index, pages, tmp_path, isolated_env):
     labelled = tmp_path / "small.jsonl"
-    labelled.write_text("\n".join(DEV_SET.read_text(encoding="utf-8").splitlines()[:4]) + "\n", encoding="utf-8")
+    labelled.write_text("\n".join(LABELLED.read_text(encoding="utf-8").splitlines()[:4]) + "\n", encoding="utf-8")
     at = pages.open_signed_in(pages.maintainer, "max")
     assert "No evaluation has been run yet." in pages.text(at)
     at.text_input(key="eval-file").input(str(labelled))
