@@ -9,7 +9,7 @@ A question that stands on its own ignores the history.
 from __future__ import annotations
 
 from ask.lexicon import Lexicon
-from index.text import normalise, words
+from index.text import normalised_line, words
 
 MAX_CONTENT_WORDS = 3
 
@@ -26,7 +26,7 @@ def previous_question(history: list | None) -> str:
 
 def leans_on_previous(question: str, lexicon: Lexicon) -> bool:
     """Whether the question is elliptical: an opener like "what about", or few words with a pointer."""
-    text = " ".join(normalise(question).split())
+    text = normalised_line(question)
     tokens = words(question)
     content = [t for t in tokens if t not in lexicon.stop and t not in lexicon.everyday]
     if len(content) > MAX_CONTENT_WORDS:

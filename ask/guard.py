@@ -13,7 +13,7 @@ from pathlib import Path
 
 from ask.messages import PROMPTS_DIR, Messages
 from index.errors import PromptError
-from index.text import normalise, strip_control
+from index.text import normalised_line, strip_control
 
 URGENT_FILE = PROMPTS_DIR / "urgent.toml"
 REQUESTS_FILE = PROMPTS_DIR / "requests.toml"
@@ -73,7 +73,7 @@ def load_groups(path: Path) -> tuple[PatternGroup, ...]:
 
 def first_match(groups: tuple[PatternGroup, ...], text: str) -> PatternGroup | None:
     """The first group with a pattern found in ``text`` (normalised here), or None."""
-    normalised = " ".join(normalise(text).split())
+    normalised = normalised_line(text)
     return next((group for group in groups if group.matches(normalised)), None)
 
 

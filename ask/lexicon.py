@@ -46,6 +46,10 @@ class Lexicon:
         """For each phrase of several words found in the question, the words it stands for."""
         return [extra for pattern, extra in self.expansions if pattern.search(normalised)]
 
+    def words_in_phrases(self, normalised: str) -> set[str]:
+        """The words of every phrase of several words found in the question ("hormone blockers")."""
+        return {w for pattern, _ in self.expansions for m in pattern.finditer(normalised) for w in _WORD.findall(m[0])}
+
     def asks_for_number(self, normalised: str) -> bool:
         return any(pattern.search(normalised) for pattern in self.quantity)
 

@@ -13,7 +13,7 @@ import re
 from ask.lexicon import Lexicon
 from ask.retrieve import Query, Retriever
 from ask.vocabulary import near_english_word
-from index.text import normalise, terms, words
+from index.text import normalised_line, terms, words
 
 # Evidence floors: the best sentence's cosine, and the best quote's fused score.
 MIN_DENSE = 0.40
@@ -50,8 +50,7 @@ def uncovered_subject(query: Query, lexicon: Lexicon) -> str | None:
     A word inside a phrase the lexicon rewrites into the pages' words ("hormone blockers") is
     not one: the phrase says what the pages call it.
     """
-    text = " ".join(normalise(query.text).split())
-    in_phrases = {w for pattern, _ in lexicon.expansions for m in pattern.finditer(text) for w in words(m.group(0))}
+    in_phrases = lexicon.words_in_phrases(normalised_line(query.text))
     for word in query.absent:
         if word in lexicon.expansions_known or word in in_phrases:
             continue
@@ -93,7 +92,7 @@ def has_number(text: str) -> bool:
 
 
 def asks_for_number(question: str, lexicon: Lexicon) -> bool:
-    return lexicon.asks_for_number(" ".join(normalise(question).split()))
+    return lexicon.asks_for_number(normalised_line(question))
 
 
 def weak_evidence(best_dense: float, best_fused: float, subject_coverage: float) -> str | None:
@@ -124,7 +123,7 @@ def about_stage(retriever: Retriever, query: Query, sentence_ids: tuple[int, ...
 
 def sign_objects(question: str, lexicon: Lexicon) -> list[frozenset[str]]:
     """For "signs of X" questions, X's words (each as the set of terms that stand for it); else empty."""
-    match = _SIGNS_OF.search(" ".join(normalise(question).split()))
+    match = _SIGNS_OF.search(normalised_line(question))
     if not match:
         return []
     objects = []
@@ -146,7 +145,7 @@ def spread_site(question: str, lexicon: Lexicon) -> frozenset[str]:
     X is the one or two words after "to", up to a word that names no place (a stop, everyday or
     topic word, an adverb such as "quickly", a verb form such as "treated" or "causing").
     """
-    match = _SPREAD_TO.search(" ".join(normalise(question).split()))
+    match = _SPREAD_TO.search(normalised_line(question))
     if not match:
         return frozenset()
     place: list[str] = []

@@ -52,6 +52,15 @@ def normalise(text: str) -> str:
     return text
 
 
+def normalised_line(text: str) -> str:
+    """``normalise(text)`` with each run of whitespace as one space: the form question patterns match.
+
+    >>> normalised_line("Can it  spread\nto the BONES?")
+    'can it spread to the bones?'
+    """
+    return " ".join(normalise(text).split())
+
+
 def _expand_stage_list(match: re.Match) -> str:
     stages = [match.group(1)]
     for numeral in re.findall(r"\b(iv|iii|ii|i|[0-4])\b", match.group(2)):
