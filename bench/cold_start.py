@@ -25,13 +25,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
 import time
 
-from bench.measure import CHROMIUM, CHROMIUM_ARGS, dev_questions, machine, table
+from bench.measure import CHROMIUM, CHROMIUM_ARGS, dev_questions, machine, streamlit_command, table
 from index import REPO_ROOT
 
 APP_TIMEOUT_MS = 120_000
@@ -101,11 +100,7 @@ def run_app(question: str, browser) -> tuple[float, float]:
     """
     from playwright.sync_api import Error as PlaywrightError
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true"]
-    command += ["--server.address", "127.0.0.1", "--server.port", str(port), "--server.fileWatcherType", "none"]
+    command, url = streamlit_command()
     page = browser.new_page()
     spawned = time.perf_counter()
     server = subprocess.Popen(
@@ -118,7 +113,7 @@ def run_app(question: str, browser) -> tuple[float, float]:
     try:
         while True:
             try:
-                page.goto(f"http://127.0.0.1:{port}/", timeout=APP_TIMEOUT_MS)
+                page.goto(url, timeout=APP_TIMEOUT_MS)
                 break
             except PlaywrightError:  # not listening yet
                 if server.poll() is not None or time.perf_counter() - spawned > APP_TIMEOUT_MS / 1000:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import platform
 import resource
+import socket
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +25,16 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+
+
+def streamlit_command() -> tuple[list[str], str]:
+    """``streamlit run app.py`` on a free port of 127.0.0.1, headless; returns the command and its address."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true"]
+    command += ["--server.address", "127.0.0.1", "--server.port", str(port), "--server.fileWatcherType", "none"]
+    return command, f"http://127.0.0.1:{port}"
 
 
 def rss_mb() -> float:

@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -24,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.measure import CHROMIUM, CHROMIUM_ARGS
+from bench.measure import CHROMIUM, CHROMIUM_ARGS, streamlit_command
 from index import REPO_ROOT, Settings, settings_from_env
 
 CORPUS_DIR = REPO_ROOT / "corpus"
@@ -96,13 +94,8 @@ def streamlit_server(tmp_path: Path) -> Iterator[str]:
 
     Request it after the fixtures that set the environment (e.g. ``use_built_index``).
     """
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    url = f"http://127.0.0.1:{port}"
+    command, url = streamlit_command()
     log = tmp_path / "streamlit.log"
-    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true"]
-    command += ["--server.address", "127.0.0.1", "--server.port", str(port), "--server.fileWatcherType", "none"]
     with open(log, "wb") as output:
         process = subprocess.Popen(command, cwd=REPO_ROOT, env=dict(os.environ), stdout=output, stderr=output)
     try:
