@@ -6,16 +6,16 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8501
-EVAL ?= ../shared/eval/dev.jsonl
+EVAL ?= data/dev.jsonl
 
-.PHONY: run test install index lint eval bench browser clean
+.PHONY: run test install model index lint eval cv fit bench browser clean
 
 ## Serve the app on 127.0.0.1 (creates the venv and builds or updates the index first).
 run: index
 	$(BIN)/streamlit run app.py --server.headless true --server.address $(HOST) --server.port $(PORT)
 
 ## Lint, then run every test (the real model, FAISS, Streamlit and a headless Chromium).
-test: install
+test: model
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
@@ -29,8 +29,13 @@ $(INSTALLED): requirements.txt
 	$(BIN)/python -m pip install --quiet -r requirements.txt
 	touch $(INSTALLED)
 
+## Fine-tune the embedding model into var/model/ from models/encoder.json and data/train.jsonl
+## (deterministic; about 3 minutes on 2 cores, skipped when var/model/ is current).
+model: install
+	$(BIN)/python -m learn model
+
 ## Build the index, or update it incrementally.
-index: install
+index: model
 	$(BIN)/python -m ingest
 
 lint: install
@@ -40,6 +45,14 @@ lint: install
 ## The maintainer's check after re-indexing: answer quality on a labelled file.
 eval: index
 	$(BIN)/python -m ask.evaluate $(EVAL)
+
+## 5-fold cross-validation of everything learned, on data/train.jsonl (a fine-tune per fold: slow).
+cv: install
+	$(BIN)/python -m learn cv
+
+## Cross-validate, then refit models/*.json and var/model/ on every labelled message.
+fit: install
+	$(BIN)/python -m learn fit
 
 ## Speed and memory figures (prints tables; see "Performance" in README.md). bench.scale takes a while.
 bench: index

@@ -52,6 +52,7 @@ class Answer:
     index_version: str
     quotes: tuple[Quote, ...] = field(default_factory=tuple)
     reason: str = ""  # why this status was chosen, for the audit trail and --misses; not shown to patients
+    evidence: object = field(default=None, compare=False)  # ask.decision.Evidence of an answer; not stored
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:

@@ -1,15 +1,24 @@
-"""The answering pipeline: checks, then one embedding, retrieval, quotes and the refusal decision."""
+"""The answering pipeline: input checks, triage, then retrieval, quotes and the answer-or-refuse decision.
+
+One model call embeds the message and its readings (``ask.triage``); triage routes emergencies,
+declined requests and messages that need an earlier turn before anything is searched. A search
+ends in one fitted decision (``ask.decision``) over the evidence of the best quote.
+"""
 
 from __future__ import annotations
 
+import numpy as np
+
 from ask import scope
 from ask.answer import ANSWERED, REFUSED, URGENT, Answer, Quote
-from ask.followup import resolve
-from ask.guard import REQUESTS_FILE, URGENT_FILE, PatternGroup, clean_input, first_match, load_groups
+from ask.decision import Decision, Evidence, load_decision
+from ask.followup import previous_question, resolve
+from ask.guard import URGENT_FILE, PatternGroup, clean_input, first_match, load_groups
 from ask.lexicon import Lexicon, load_lexicon
 from ask.messages import Messages, load_messages
 from ask.quotes import QuoteSelector, Span
-from ask.retrieve import Query, Retriever
+from ask.retrieve import Query, Retriever, Scores, Weights
+from ask.triage import Triage, Verdict, decline_message, load_triage
 from index import (
     MODEL_NAME,
     Embedder,
@@ -40,15 +49,20 @@ class Bot:
         messages: Messages | None = None,
         lexicon: Lexicon | None = None,
         urgent: tuple[PatternGroup, ...] | None = None,
-        requests: tuple[PatternGroup, ...] | None = None,
+        triage: Triage | None = None,
+        decision: Decision | None = None,
+        weights: Weights | None = None,
+        always_answer: bool = False,
     ) -> None:
+        """``always_answer`` skips the decision (cross-validation records the evidence it would weigh)."""
         self.index = index
         self.embedder = embedder
         self.messages = messages or load_messages()
         self.lexicon = lexicon or load_lexicon()
         self.urgent = urgent if urgent is not None else load_groups(URGENT_FILE)
-        self.requests = requests if requests is not None else load_groups(REQUESTS_FILE)
-        self.retriever = Retriever(index, self.lexicon)
+        self.triage = triage or load_triage()
+        self.decision = None if always_answer else (decision or load_decision())
+        self.retriever = Retriever(index, self.lexicon, weights)
         self.selector = QuoteSelector(self.retriever)
 
     @property
@@ -62,54 +76,103 @@ class Bot:
         if problem is not None:
             message = getattr(self.messages, problem.message).format(**problem.values)
             return self._answer(shown, REFUSED, message, reason=f"input: {problem.message}")
-        urgent = first_match(self.urgent, text)
-        if urgent is not None:
-            return self._answer(text, URGENT, getattr(self.messages, urgent.message), reason=f"urgent: {urgent.name}")
-        request = first_match(self.requests, text)
-        if request is not None:
-            return self._answer(
-                text, REFUSED, getattr(self.messages, request.message), reason=f"request: {request.name}"
-            )
-        searched = resolve(text, history if isinstance(history, list) else None, self.lexicon)
-        return self._search(text, searched)
+        history = history if isinstance(history, list) else None
+        previous = previous_question(history)
+        readings = self.triage.readings(text, previous)
+        vectors = self._embed(readings)
+        verdict = self.triage.verdict(vectors, has_history=bool(previous))
+        net = first_match(self.urgent, text)
+        if verdict.route in ("urgent", "self_harm"):
+            message = self.messages.urgent_self_harm if verdict.route == "self_harm" else self.messages.urgent_emergency
+            return self._answer(text, URGENT, message, reason=f"urgent: {verdict.reason}")
+        if net is not None:  # the patterns are a second net under the learned triage
+            return self._answer(text, URGENT, getattr(self.messages, net.message), reason=f"urgent: pattern {net.name}")
+        if verdict.route == "decline":
+            message = self._with_safety_line(getattr(self.messages, decline_message(verdict.kind)), verdict)
+            return self._answer(text, REFUSED, message, reason=f"request: {verdict.reason}")
+        if verdict.route == "no_context":
+            message = self._with_safety_line(self.messages.refused_no_context, verdict)
+            return self._answer(text, REFUSED, message, reason="refused: no earlier turn")
+        needs_context = verdict.no_context >= self.triage.thresholds.no_context
+        searched = resolve(text, history, self.lexicon, needs_context=needs_context)
+        vector = vectors[0] if searched == text else self.embedder.embed_one(searched)
+        return self._search(text, searched, vector, verdict)
 
-    def _search(self, question: str, searched: str) -> Answer:
+    def _embed(self, texts: list[str]) -> np.ndarray:
+        if len(texts) == 1:  # a lone text joins other askers' questions in one batch
+            return self.embedder.embed_one(texts[0])[None, :]
+        return self.embedder.embed(texts)
+
+    def _search(self, question: str, searched: str, vector: np.ndarray, verdict: Verdict) -> Answer:
         lexicon = self.lexicon
         query = self.retriever.query(searched)
-        reason = scope.other_cancer(searched, lexicon) or scope.uncovered_subject(query, lexicon)
+
+        def refuse(reason: str) -> Answer:
+            message = self._with_safety_line(self.messages.refused, verdict)
+            return self._answer(question, REFUSED, message, reason=f"refused: {reason}")
+
+        reason = scope.other_cancer(searched, lexicon)
         if reason:
-            return self._refuse(question, reason)
-        scores = self.retriever.score(query, self.embedder.embed_one(searched))
+            return refuse(reason)
+        scores = self.retriever.score(query, vector)
         spans = self.selector.candidates(scores)
         if not spans:
-            return self._refuse(question, "no quotable sentence")
+            return refuse("no quotable sentence")
         stages = scope.early_stage_only(searched, lexicon)
         if stages:
             spans = [s for s in spans if scope.about_stage(self.retriever, query, s.sentences, stages)]
             if not spans:
-                return self._refuse(question, f"no quote is about {', '.join(sorted(stages))}")
+                return refuse(f"no quote is about {', '.join(sorted(stages))}")
         objects = scope.sign_objects(query.text, lexicon)
         if objects:
             spans = [s for s in spans if scope.about_object(self.retriever.span_context(s.sentences), objects)]
             if not spans:
-                return self._refuse(question, "no quote is about what the signs are asked of")
+                return refuse("no quote is about what the signs are asked of")
         site = scope.spread_site(query.text, lexicon)
         # A gate, not a filter: when the pages say it spreads there, the best quotes stand as they are
         # (a quote on bone pain answers a question on the spine).
         if site and not any(scope.names_spread_site(self.retriever, s.sentences, site) for s in spans):
-            return self._refuse(question, "no quote is about the place the question names")
-        best_dense = scores.best_quotable_dense()
-        subject = self.retriever.coverage(query, self.retriever.span_context(spans[0].sentences), subject_only=True)
-        reason = scope.weak_evidence(best_dense, spans[0].score, subject)
-        if reason:
-            return self._refuse(question, reason)
+            return refuse("no quote is about the place the question names")
+        evidence = self.evidence(verdict, query, scores, spans)
+        if self.decision is not None:
+            probability = self.decision.probability(evidence)
+            if probability < self.decision.threshold:
+                return refuse(f"the evidence does not answer it (p={probability:.2f})")
         if scope.asks_for_number(searched, lexicon):
             spans = self._with_numbers(spans, query)
             if not spans:
-                return self._refuse(question, "the question asks for a number and no close quote gives one")
-        chosen = self.selector.select(self._on_the_same_point(spans, query))
+                return refuse("the question asks for a number and no close quote gives one")
+        kept = self._on_the_same_point(spans, query)
+        chosen = self.selector.select(
+            kept, also_answers=lambda span: self._also_answers(span, kept, verdict, query, scores)
+        )
         quotes = tuple(self._quote(span) for span in chosen)
-        return self._answer(question, ANSWERED, self.messages.answered, quotes=quotes, reason="answered")
+        return self._answer(
+            question, ANSWERED, self.messages.answered, quotes=quotes, reason="answered", evidence=evidence
+        )
+
+    def _also_answers(self, span: Span, spans: list[Span], verdict: Verdict, query: Query, scores: Scores) -> bool:
+        """Whether the decision would answer with ``span`` as the best quote (always, without a decision)."""
+        if self.decision is None:
+            return True
+        rest = spans[spans.index(span) :]
+        return self.decision.answers(self.evidence(verdict, query, scores, rest, dense=scores.dense_of(span.sentences)))
+
+    def evidence(
+        self, verdict: Verdict, query: Query, scores: Scores, spans: list[Span], *, dense: float | None = None
+    ) -> Evidence:
+        """The signals the decision weighs for ``spans[0]``, the best quote (``dense``: its own cosine)."""
+        retriever = self.retriever
+        best = spans[0]
+        runner_up = spans[1].score if len(spans) > 1 else best.score
+        return Evidence(
+            answer_odds=verdict.answer_odds,
+            best_dense=scores.best_quotable_dense() if dense is None else dense,
+            best_fused=best.score,
+            runner_up_gap=best.score - runner_up,
+            subject_coverage=retriever.coverage(query, retriever.span_context(best.sentences), subject_only=True),
+            unknown_share=retriever.unknown_share(query),
+        )
 
     def _on_the_same_point(self, spans: list[Span], query: Query) -> list[Span]:
         """The best span, and the others that do not match on a side word instead of what the best one holds.
@@ -158,11 +221,15 @@ class Bot:
             score=span.score,
         )
 
-    def _refuse(self, question: str, reason: str) -> Answer:
-        return self._answer(question, REFUSED, self.messages.refused, reason=f"refused: {reason}")
+    def _with_safety_line(self, message: str, verdict: Verdict) -> str:
+        """A refusal of a symptom or distress message also says where urgent help is, so a missed
+        emergency never ends at "ask your care team"."""
+        return f"{message}\n\n{self.messages.safety_line}" if verdict.safety_line else message
 
-    def _answer(self, question: str, status: str, message: str, *, quotes=(), reason: str = "") -> Answer:
-        return Answer(question, status, message, self.index.version, tuple(quotes), reason)
+    def _answer(
+        self, question: str, status: str, message: str, *, quotes=(), reason: str = "", evidence=None
+    ) -> Answer:
+        return Answer(question, status, message, self.index.version, tuple(quotes), reason, evidence)
 
 
 def load(settings: Settings | None = None) -> Bot:

@@ -26,9 +26,13 @@ from index.errors import ChatbotError, QuestionError
 FIGURES = (
     "hit_at_1",
     "hit_at_3",
+    "quote_precision",
     "false_refusal_rate",
     "correct_refusal_rate",
+    "near_domain_refused",
+    "declined_requests",
     "urgent_recall",
+    "false_urgent",
     "verbatim_rate",
     "median_quote_chars",
     "latency_p50_ms",
@@ -47,6 +51,7 @@ class Case:
     category: str
     evidence: tuple[tuple[str, str], ...]  # (seed, text)
     history: tuple = ()
+    subtype: str = ""
 
 
 @dataclass(frozen=True)
@@ -58,6 +63,7 @@ class Outcome:
     seconds: float
     hit_rank: int | None  # 0-based rank of the first quote overlapping gold evidence
     verbatim: tuple[bool, ...]
+    gold: list = field(default_factory=list)  # the gold character ranges, (doc_id, start, end)
 
 
 @dataclass
@@ -70,9 +76,11 @@ class EvaluationReport:
     index_version: str
     questions: int
     notes: list = field(default_factory=list)  # gold passages matched only loosely, or not at all
+    by_subtype: dict = field(default_factory=dict)  # "category/subtype" → figures
 
     def to_dict(self) -> dict:
         return {
+            "by_subtype": self.by_subtype,
             "overall": self.overall,
             "by_category": self.by_category,
             "misses": self.misses,
@@ -104,7 +112,8 @@ def read_cases(path: Path) -> list[Case]:
                     expect=expect,
                     category=str(row.get("category", expect)),
                     evidence=tuple((str(e["doc"]), e["text"]) for e in row.get("evidence", [])),
-                    history=tuple(row.get("history") or ()),
+                    history=tuple(_turn(t) for t in row.get("history") or ()),
+                    subtype=str(row.get("subtype") or ""),
                 )
             )
         except (ValueError, KeyError, TypeError) as exc:
@@ -112,6 +121,13 @@ def read_cases(path: Path) -> list[Case]:
     if not cases:
         raise QuestionError(f"The evaluation file {path} holds no questions.")
     return cases
+
+
+def _turn(turn) -> dict:
+    """A history turn as the app passes it: the labelled files write ``{"question": ...}``."""
+    if isinstance(turn, dict) and "question" in turn:
+        return {"role": "user", "content": turn["question"]}
+    return turn
 
 
 def locate_evidence(cases: list[Case], index) -> tuple[dict[str, list[tuple[str, int, int]]], list[str]]:
@@ -138,17 +154,22 @@ def locate_evidence(cases: list[Case], index) -> tuple[dict[str, list[tuple[str,
     return ranges, notes
 
 
-def _run(case: Case, bot, gold: list[tuple[str, int, int]]) -> Outcome:
+def _overlaps(quote, gold: list[tuple[str, int, int]]) -> bool:
+    return any(doc == quote.doc_id and quote.start < end and start < quote.end for doc, start, end in gold)
+
+
+def hit_rank(answer: Answer, gold: list[tuple[str, int, int]]) -> int | None:
+    """The 0-based rank of the first quote overlapping a gold range, or None."""
+    return next((rank for rank, quote in enumerate(answer.quotes) if _overlaps(quote, gold)), None)
+
+
+def run_case(case: Case, bot, gold: list[tuple[str, int, int]]) -> Outcome:
+    """Ask ``bot`` one labelled question and measure the answer."""
     started = time.perf_counter()
     answer = bot.ask(case.question, list(case.history) or None)
     seconds = time.perf_counter() - started
-    hit_rank = None
-    for rank, quote in enumerate(answer.quotes):
-        if any(doc == quote.doc_id and quote.start < end and start < quote.end for doc, start, end in gold):
-            hit_rank = rank
-            break
     verbatim = tuple(bot.index.texts.get(q.doc_id, "")[q.start : q.end] == q.text for q in answer.quotes)
-    return Outcome(case, answer, seconds, hit_rank, verbatim)
+    return Outcome(case, answer, seconds, hit_rank(answer, gold), verbatim, gold)
 
 
 def _share(values: list[bool]) -> float | None:
@@ -167,14 +188,22 @@ def figures(outcomes: list[Outcome]) -> dict:
     answerable = [o for o in outcomes if o.case.expect == "answer"]
     refusable = [o for o in outcomes if o.case.expect == "refuse"]
     urgent = [o for o in outcomes if o.case.expect == "urgent"]
+    calm = [o for o in outcomes if o.case.expect != "urgent"]
+    near = [o for o in refusable if o.case.category == "near_domain"]
+    declinable = [o for o in refusable if o.case.category in ("request", "adversarial")]
+    shown = [_overlaps(q, o.gold) for o in answerable for q in o.answer.quotes]
     lengths = [len(q.text) for o in outcomes for q in o.answer.quotes]
     latencies = [o.seconds * 1000 for o in outcomes]
     return {
         "hit_at_1": _share([o.hit_rank == 0 for o in answerable]),
         "hit_at_3": _share([o.hit_rank is not None and o.hit_rank < 3 for o in answerable]),
+        "quote_precision": _share(shown),
         "false_refusal_rate": _share([o.answer.status != ANSWERED for o in answerable]),
         "correct_refusal_rate": _share([o.answer.status == REFUSED for o in refusable]),
+        "near_domain_refused": _share([o.answer.status == REFUSED for o in near]),
+        "declined_requests": _share([o.answer.status == REFUSED for o in declinable]),
         "urgent_recall": _share([o.answer.status == URGENT for o in urgent]),
+        "false_urgent": _share([o.answer.status == URGENT for o in calm]),
         "verbatim_rate": _share([v for o in outcomes for v in o.verbatim]),
         "median_quote_chars": statistics.median(lengths) if lengths else None,
         "latency_p50_ms": _percentile(latencies, 0.5),
@@ -211,16 +240,58 @@ def evaluate(path: Path | str, bot) -> EvaluationReport:
     cases = read_cases(Path(path))
     gold, notes = locate_evidence(cases, bot.index)
     bot.ask(cases[0].question)  # warm up: the first call pays one-off costs, not the bot's latency
-    outcomes = [_run(case, bot, gold[case.id]) for case in cases]
+    outcomes = [run_case(case, bot, gold[case.id]) for case in cases]
+    return report_of(outcomes, bot.index_version, notes)
+
+
+def report_of(outcomes: list[Outcome], index_version: str, notes: list | None = None) -> EvaluationReport:
+    """The figures of ``outcomes``, overall, per category and per subtype, with the misses."""
     categories = sorted({o.case.category for o in outcomes})
+    subtypes = sorted({(o.case.category, o.case.subtype) for o in outcomes if o.case.subtype})
     return EvaluationReport(
         overall=figures(outcomes),
         by_category={c: figures([o for o in outcomes if o.case.category == c]) for c in categories},
         misses=[m for m in (_miss(o) for o in outcomes) if m is not None],
-        index_version=bot.index_version,
+        index_version=index_version,
         questions=len(outcomes),
-        notes=notes,
+        notes=list(notes or []),
+        by_subtype={
+            f"{c}/{t}": figures([o for o in outcomes if (o.case.category, o.case.subtype) == (c, t)])
+            for c, t in subtypes
+        },
     )
+
+
+# Per subtype, the one figure that says how that kind of message went.
+_SUBTYPE_FIGURE = {
+    "urgent": "urgent_recall",
+    "urgent_lookalike": "false_urgent",
+    "request": "correct_refusal_rate",
+    "in_scope": "hit_at_1",
+}
+
+
+def summary(report: EvaluationReport) -> dict:
+    """The headline figures as one flat object (the last line ``make cv`` and ``make eval`` print)."""
+    o = report.overall
+    lookalikes = report.by_category.get("urgent_lookalike", {})
+    return {
+        "hit@1": o["hit_at_1"],
+        "hit@3": o["hit_at_3"],
+        "quote_precision": o["quote_precision"],
+        "false_refusal": o["false_refusal_rate"],
+        "correct_refusal": o["correct_refusal_rate"],
+        "near_domain_refused": o["near_domain_refused"],
+        "declined_requests": o["declined_requests"],
+        "urgent_recall": o["urgent_recall"],
+        "false_urgent": o["false_urgent"],
+        "false_urgent_lookalikes": lookalikes.get("false_urgent"),
+        "worst_urgent_subtype": min(
+            (f["urgent_recall"] for k, f in report.by_subtype.items() if k.startswith("urgent/")), default=None
+        ),
+        "verbatim": o["verbatim_rate"],
+        "questions": report.questions,
+    }
 
 
 def _cell(value) -> str:
@@ -243,6 +314,13 @@ def format_report(report: EvaluationReport, misses: bool = False) -> str:
     ]
     for name in ("questions", *FIGURES):
         lines.append(name.ljust(width) + "".join(_cell(rows[c].get(name)).rjust(13) for c in columns))
+    if report.by_subtype:
+        lines += ["", "by subtype".ljust(44) + "n".rjust(5) + "   figure"]
+        for key, found in report.by_subtype.items():
+            name = _SUBTYPE_FIGURE.get(key.split("/")[0])
+            if name is None or found.get(name) is None:
+                name = "correct_refusal_rate" if found.get("correct_refusal_rate") is not None else "hit_at_1"
+            lines.append(f"{key[:43].ljust(44)}{found['questions']:>5}   {name} {_cell(found.get(name))}")
     for note in report.notes:
         lines.append(f"note: {note}")
     if misses:
@@ -271,7 +349,11 @@ def main(argv: list[str] | None = None) -> int:
     except ChatbotError as exc:
         print(f"Error: {exc}", file=sys.stderr)
         return 2
-    print(json.dumps(report.to_dict(), indent=2) if args.json else format_report(report, misses=args.misses))
+    if args.json:
+        print(json.dumps(report.to_dict(), indent=2))
+    else:
+        print(format_report(report, misses=args.misses))
+        print(json.dumps(summary(report)))
     return 0
 
 

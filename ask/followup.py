@@ -3,7 +3,9 @@
 "what about the liver?" after "what are the symptoms of bone mets?" becomes
 "what are the symptoms of mets? what about the liver?": the earlier question's place
 (bone) gives way to the new one (liver), the rest of its topic (symptoms) carries over.
-A question that stands on its own ignores the history.
+A question that stands on its own ignores the history. Whether a message leans on the earlier
+turn is the triage head's call (its probability that the message makes no sense alone, learned
+from labelled context-free messages), with short elliptical openers ("what about") as a second net.
 """
 
 from __future__ import annotations
@@ -36,10 +38,13 @@ def leans_on_previous(question: str, lexicon: Lexicon) -> bool:
     return len(content) <= 1 or any(t in lexicon.followup_pointers for t in tokens)
 
 
-def resolve(question: str, history: list | None, lexicon: Lexicon) -> str:
-    """The text to search for: the question, or the previous question joined with it."""
+def resolve(question: str, history: list | None, lexicon: Lexicon, *, needs_context: bool = False) -> str:
+    """The text to search for: the question, or the previous question joined with it.
+
+    ``needs_context``: triage found the message makes no sense on its own.
+    """
     previous = previous_question(history)
-    if not previous or not leans_on_previous(question, lexicon):
+    if not previous or not (needs_context or leans_on_previous(question, lexicon)):
         return question
     new_words = set(words(question))
     kept = []

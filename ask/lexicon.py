@@ -13,7 +13,7 @@ from index.text import normalise
 
 _WORD = re.compile(r"[a-z0-9]+\+?")
 LEXICON_FILE = Path(__file__).with_name("lexicon.toml")
-_SECTIONS = {"expand", "words", "subjects", "cancers", "quantity", "furniture", "followup"}
+_SECTIONS = {"expand", "words", "cancers", "quantity", "furniture", "followup"}
 _WORD_LISTS = {"stop", "everyday", "topic"}
 
 
@@ -27,11 +27,9 @@ class Lexicon:
     everyday: frozenset[str]
     topic: frozenset[str]
     furniture: tuple[re.Pattern, ...]
-    subjects: frozenset[str]
     cancer_sites: frozenset[str]
     spread_context: frozenset[str]
     quantity: tuple[re.Pattern, ...]
-    expansions_known: frozenset[str]  # single words the expansion table knows (chemo, mets...)
     followup_openers: tuple[str, ...]
     followup_pointers: frozenset[str]
     followup_kinds: tuple[frozenset[str], ...]
@@ -45,10 +43,6 @@ class Lexicon:
     def phrase_concepts(self, normalised: str) -> list[str]:
         """For each phrase of several words found in the question, the words it stands for."""
         return [extra for pattern, extra in self.expansions if pattern.search(normalised)]
-
-    def words_in_phrases(self, normalised: str) -> set[str]:
-        """The words of every phrase of several words found in the question ("hormone blockers")."""
-        return {w for pattern, _ in self.expansions for m in pattern.finditer(normalised) for w in _WORD.findall(m[0])}
 
     def asks_for_number(self, normalised: str) -> bool:
         return any(pattern.search(normalised) for pattern in self.quantity)
@@ -71,7 +65,7 @@ def load_lexicon(path: Path = LEXICON_FILE) -> Lexicon:
         )
     if set(data["words"]) != _WORD_LISTS:
         raise PromptError(f"{path} [words] must have exactly: {', '.join(sorted(_WORD_LISTS))}")
-    for section, keys in (("furniture", {"patterns"}), ("quantity", {"patterns"}), ("subjects", {"words"})):
+    for section, keys in (("furniture", {"patterns"}), ("quantity", {"patterns"})):
         if set(data[section]) != keys:
             raise PromptError(f"{path} [{section}] must have exactly: {', '.join(sorted(keys))}")
     if set(data["followup"]) != {"openers", "pointers", "kinds"}:
@@ -96,12 +90,10 @@ def load_lexicon(path: Path = LEXICON_FILE) -> Lexicon:
         everyday=frozenset(data["words"]["everyday"].split()),
         topic=frozenset(data["words"]["topic"].split()),
         furniture=furniture,
-        subjects=frozenset(data["subjects"]["words"].split()),
         cancer_sites=frozenset(data["cancers"]["sites"].split()),
         spread_context=frozenset(data["cancers"]["spread_context"].split()),
         quantity=quantity,
         followup_openers=tuple(data["followup"]["openers"]),
         followup_pointers=frozenset(data["followup"]["pointers"].split()),
         followup_kinds=tuple(frozenset(kind.split()) for kind in data["followup"]["kinds"]),
-        expansions_known=frozenset(phrase for phrase in phrases if _WORD.fullmatch(phrase)),
     )

@@ -27,6 +27,8 @@ class Messages:
     refused_request: str
     refused_personal: str
     refused_decision: str
+    refused_no_context: str
+    safety_line: str
     urgent_emergency: str
     urgent_self_harm: str
     empty: str

@@ -9,7 +9,10 @@ and to a whole list (or the run of its items that answer) when several items ans
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+
+import numpy as np
 
 from ask.retrieve import Retriever, Scores
 
@@ -20,6 +23,9 @@ SAME_PAGE_PENALTY = 0.04  # prefer a second publisher to a second quote from the
 EXTEND_MARGIN = 0.08  # a neighbouring sentence joins when it scores within this of the seed
 LIST_MARGIN = 0.10
 MAX_CHARS = 480
+# Two quotes whose embeddings are this close say the same thing: the second adds nothing to read.
+# (Pairs of the pages' sentences above it are rewordings of one statement; below it, related points.)
+NEAR_DUPLICATE = 0.90
 _POINTS_BACK = re.compile(
     r"^(this|these|that|those|it|they|there|however|but|so|therefore|thus|also|in addition)\b", re.I
 )
@@ -101,8 +107,11 @@ class QuoteSelector:
             spans.append(span)
         return spans
 
-    def select(self, spans: list[Span]) -> list[Span]:
-        """At most ``MAX_QUOTES`` spans close to the best, preferring different publishers."""
+    def select(self, spans: list[Span], also_answers: Callable[[Span], bool] = lambda span: True) -> list[Span]:
+        """At most ``MAX_QUOTES`` spans close to the best, preferring different publishers.
+
+        A further span must also answer (``also_answers``) and must not say what a chosen one says.
+        """
         if not spans:
             return []
         best = spans[0].score
@@ -111,6 +120,18 @@ class QuoteSelector:
         while pool and len(chosen) < MAX_QUOTES:
             pages = {s.doc_id for s in chosen}
             pick = max(pool, key=lambda s: s.score - (SAME_PAGE_PENALTY if s.doc_id in pages else 0.0))
-            chosen.append(pick)
             pool.remove(pick)
+            if not self.repeats(pick, chosen) and also_answers(pick):
+                chosen.append(pick)
         return sorted(chosen, key=lambda s: -s.score)
+
+    def vector(self, span: Span) -> np.ndarray:
+        """A span's direction: the mean of its sentences' unit vectors, made unit length."""
+        rows = self.index.sentence_vector_rows.take(np.array(span.sentences))
+        mean = np.asarray(rows, dtype=np.float64).mean(axis=0)
+        return mean / (np.linalg.norm(mean) or 1.0)
+
+    def repeats(self, span: Span, chosen: list[Span]) -> bool:
+        """Whether ``span`` says what one of ``chosen`` says (their cosine is at least ``NEAR_DUPLICATE``)."""
+        mine = self.vector(span)
+        return any(float(mine @ self.vector(other)) >= NEAR_DUPLICATE for other in chosen)

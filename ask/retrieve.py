@@ -10,25 +10,25 @@ worked out per sentence (is it quotable, its context terms) is cached.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 
 from ask.lexicon import Lexicon
 from ask.vocabulary import Vocabulary
-from index import Index
+from index import REPO_ROOT, Index
+from index.errors import PromptError
 from index.lexical import IN_HEADING, IN_SENTENCE, Matches
 from index.rows import BLOCK_KINDS
 from index.text import normalise, stem, terms, words
 
-# Weights of the fused score; the parts are each in [0, 1].
-W_SENTENCE = 0.50
-W_PASSAGE = 0.15
-W_LEXICAL = 0.20
-W_COVERAGE = 0.15
+RANKER_FILE = REPO_ROOT / "models" / "ranker.json"  # the fused score's weights, fitted by python -m learn fit
+SIGNALS = ("dense", "passage", "lexical", "coverage")  # the parts of the fused score, each in [0, 1]
 PASSAGES_SEARCHED = 256  # nearest passages whose sentences are candidates and whose cosine counts
 LEXICAL_HITS = 300  # best BM25 sentences that are candidates too, near a found passage or not
 CACHED_SENTENCES = 200_000  # per-sentence facts kept between questions
@@ -53,6 +53,35 @@ class Query:
     weights: dict[str, float]  # stemmed term → weight for BM25
     key_terms: dict[str, tuple[float, frozenset[str]]]  # term → (idf, the terms that cover it); everyday at half
     subject_terms: frozenset[str]  # the key terms that are not everyday words
+
+
+@dataclass(frozen=True)
+class Weights:
+    """How much each signal counts in the fused score; they add up to 1.
+
+    Fitted (``learn.fit.fit_ranker``) as a logistic regression of "this sentence overlaps a gold
+    passage" on the signals of every candidate of the training questions, out of fold.
+    """
+
+    dense: float
+    passage: float
+    lexical: float
+    coverage: float
+
+    def to_dict(self) -> dict:
+        return {name: round(getattr(self, name), 6) for name in SIGNALS}
+
+
+def load_weights(path: Path = RANKER_FILE) -> Weights:
+    """Read the fitted weights; raise ``PromptError`` naming what is wrong."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        weights = Weights(**{name: float(data["weights"][name]) for name in SIGNALS})
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise PromptError(f"The ranker file {path} cannot be read ({exc}). Refit it with: python -m learn fit") from exc
+    if min(weights.to_dict().values()) < 0 or abs(sum(weights.to_dict().values()) - 1.0) > 1e-3:
+        raise PromptError(f"The ranker weights in {path} must be at least 0 and add up to 1: {weights.to_dict()}")
+    return weights
 
 
 @dataclass(frozen=True)
@@ -100,6 +129,11 @@ class Scores:
         seen.sort(key=lambda pair: -pair[0])
         return [sentence_id for _, sentence_id in seen[:count]]
 
+    def dense_of(self, sentence_ids: tuple[int, ...]) -> float:
+        """The highest cosine among ``sentence_ids`` (candidates all)."""
+        at = np.searchsorted(self.ids, np.array(sentence_ids))
+        return float(self.dense[at].max())
+
     def best_quotable_dense(self) -> float:
         """The highest cosine of a quotable candidate (-inf when none is quotable)."""
         for row in np.argsort(-self.dense, kind="stable").tolist():
@@ -115,9 +149,10 @@ class Retriever:
     >>> scores = retriever.score(retriever.query("bone pain"), embedder.embed_one("bone pain"))
     """
 
-    def __init__(self, index: Index, lexicon: Lexicon) -> None:
+    def __init__(self, index: Index, lexicon: Lexicon, weights: Weights | None = None) -> None:
         self.index = index
         self.lexicon = lexicon
+        self.weights = weights or load_weights()
         self.lexical = index.lexical
         self.max_idf = float(self.lexical.idf.max()) if len(self.lexical.idf) else 1.0
         self.quotable = lru_cache(maxsize=CACHED_SENTENCES)(self._quotable)
@@ -175,14 +210,21 @@ class Retriever:
             return 0.0
         return sum(idf for idf, alternatives in keys if alternatives & context) / total
 
+    def unknown_share(self, query: Query) -> float:
+        """The idf-weighted share of the question's content words that the pages never use (0 when it has none)."""
+        if not query.content:
+            return 0.0
+        absent = set(query.absent)
+        weights = [self.max_idf if w in absent else self.lexical.idf_of(stem(w)) or self.max_idf for w in query.content]
+        return sum(w for word, w in zip(query.content, weights, strict=True) if word in absent) / sum(weights)
+
     def span_context(self, sentence_ids: tuple[int, ...]) -> frozenset[str]:
         return frozenset().union(*(self.context_terms(i) for i in sentence_ids))
 
     def query(self, text: str) -> Query:
         """Correct, filter and weight the question's words."""
         lexicon = self.lexicon
-        # A health subject the pages never use ("ovaries") is a word, not a typo of one of theirs ("varies").
-        tokens = [self.vocabulary.correct(t) if t.isalpha() and t not in lexicon.subjects else t for t in words(text)]
+        tokens = [self.vocabulary.correct(t) if t.isalpha() else t for t in words(text)]
         corrected = " ".join(tokens)
         content, absent = [], []
         weights: dict[str, float] = {}
@@ -242,7 +284,8 @@ class Retriever:
         dense = np.asarray(index.sentence_vector_rows.take(ids) @ vector, dtype=np.float64)
         lexical = raw / scale if scale > 0 else raw
         coverage = self.coverages(query, matches)
-        fused = W_SENTENCE * dense + W_PASSAGE * passage + W_LEXICAL * lexical + W_COVERAGE * coverage
+        w = self.weights
+        fused = w.dense * dense + w.passage * passage + w.lexical * lexical + w.coverage * coverage
         return Scores(query, ids, dense, passage, lexical, coverage, fused, self.quotable)
 
     def _candidates(self, found: list[tuple[int, float]], hits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -1,8 +1,8 @@
 """Does the question fall within what the pages answer? Checks on the question's words and the evidence.
 
 Each check returns a short reason when the answer must be a refusal, or None. They are
-general: a named subject the pages never use, another cancer, an early stage the pages
-give no figures for, a question wanting a number that no quote holds, weak evidence.
+general: another cancer, an early stage the pages give no figures for, a question wanting a
+number that no quote holds. Whether the evidence answers at all is ``ask.decision``'s call.
 """
 
 from __future__ import annotations
@@ -12,16 +12,11 @@ import re
 
 from ask.lexicon import Lexicon
 from ask.retrieve import Query, Retriever
-from ask.vocabulary import near_english_word
 from index.text import normalised_line, terms, words
 
-# Evidence floors: the best sentence's cosine, and the best quote's fused score.
-MIN_DENSE = 0.40
-MIN_FUSED = 0.42
 MIN_STAGE_COVERAGE = 0.5
-NUMBER_MARGIN = 0.15
-MIN_SUBJECT_COVERAGE = 0.5  # a rare word of the question found in the quote can stand in for a close cosine
-RARE_TERM_CHARS = 7
+NUMBER_MARGIN = 0.15  # a quote with a number answers "how many" within this of the best quote's score
+MIN_SUBJECT_COVERAGE = 0.5
 _NUMBER = re.compile(
     r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|"
     r"hundred|thousand|half|third|quarter|percent|majority|minority|few|most (?:common|commonly|often|likely))\b",
@@ -42,21 +37,6 @@ _SPREAD_TO = re.compile(
 )
 
 _NOT_A_PLACE = ("ly", "ed", "ing")
-
-
-def uncovered_subject(query: Query, lexicon: Lexicon) -> str | None:
-    """A content word naming a health subject (or a rare term) that the pages never use.
-
-    A word inside a phrase the lexicon rewrites into the pages' words ("hormone blockers") is
-    not one: the phrase says what the pages call it.
-    """
-    in_phrases = lexicon.words_in_phrases(normalised_line(query.text))
-    for word in query.absent:
-        if word in lexicon.expansions_known or word in in_phrases:
-            continue
-        if word in lexicon.subjects or (len(word) >= RARE_TERM_CHARS and not near_english_word(word)):
-            return f"the pages never mention {word!r}"
-    return None
 
 
 def other_cancer(question: str, lexicon: Lexicon) -> str | None:
@@ -81,10 +61,10 @@ def early_stage_only(question: str, lexicon: Lexicon) -> set[str]:
 
 def close_enough_for_a_number(score: float, best: float, subject_coverage: float) -> bool:
     """A quote with a number answers a "how many" question when it is near the best quote, or
-    when it holds at least half of the question's subject words and is not far below the floor."""
+    when it holds at least half of the question's subject words and is not far below it."""
     if score >= best - NUMBER_MARGIN:
         return True
-    return subject_coverage >= MIN_SUBJECT_COVERAGE and score >= MIN_FUSED - NUMBER_MARGIN
+    return subject_coverage >= MIN_SUBJECT_COVERAGE and score >= best - 2 * NUMBER_MARGIN
 
 
 def has_number(text: str) -> bool:
@@ -93,15 +73,6 @@ def has_number(text: str) -> bool:
 
 def asks_for_number(question: str, lexicon: Lexicon) -> bool:
     return lexicon.asks_for_number(normalised_line(question))
-
-
-def weak_evidence(best_dense: float, best_fused: float, subject_coverage: float) -> str | None:
-    """Too little evidence: no close sentence and the best quote holds few of the question's subject words."""
-    if best_dense < MIN_DENSE and subject_coverage < MIN_SUBJECT_COVERAGE:
-        return f"no sentence is close to the question (best cosine {best_dense:.2f})"
-    if best_fused < MIN_FUSED:
-        return f"the best quote scores {best_fused:.2f}, under {MIN_FUSED}"
-    return None
 
 
 def about_stage(retriever: Retriever, query: Query, sentence_ids: tuple[int, ...], stages: set[str]) -> bool:

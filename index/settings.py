@@ -6,13 +6,14 @@ settings.
 
     MBC_CORPUS_DIR   the pages and their sources.json      (default: corpus/)
     MBC_INDEX_DIR    the built index, versions inside       (default: var/index/)
+    MBC_MODEL_DIR    the fine-tuned embedding model         (default: var/model/; built by make model)
     MBC_KEEP_VERSIONS  how many index versions to keep      (default: 3)
     MBC_FAISS_INDEX  force a FAISS index type: flat | ivf | hnsw  (default: chosen by size)
     MBC_AUDIT_DB     the audit database (SQLite)            (default: var/audit.sqlite3)
     MBC_AUDIT        "off" stops storing answers            (default: on)
     MBC_STAFF_USERS  staff sign-ins, "name:roles:hash" entries (default: none, staff pages off;
                      make an entry with: python -m ask.access NAME reviewer)
-    MBC_EVAL_FILE    the labelled questions "Run evaluation" uses (default: ../shared/eval/dev.jsonl)
+    MBC_EVAL_FILE    the labelled questions "Run evaluation" uses (default: data/dev.jsonl)
 """
 
 from __future__ import annotations
@@ -30,12 +31,13 @@ class Settings:
 
     corpus_dir: Path = REPO_ROOT / "corpus"
     index_dir: Path = REPO_ROOT / "var" / "index"
+    model_dir: Path = REPO_ROOT / "var" / "model"
     keep_versions: int = 3
     faiss_index: str | None = None
     audit_db: Path = REPO_ROOT / "var" / "audit.sqlite3"
     audit_enabled: bool = True
     staff_users: str = ""
-    eval_file: Path = REPO_ROOT.parent / "shared" / "eval" / "dev.jsonl"
+    eval_file: Path = REPO_ROOT / "data" / "dev.jsonl"
 
 
 def settings_from_env(environ: dict[str, str] | None = None) -> Settings:
@@ -51,6 +53,7 @@ def settings_from_env(environ: dict[str, str] | None = None) -> Settings:
     return Settings(
         corpus_dir=path("MBC_CORPUS_DIR", defaults.corpus_dir),
         index_dir=path("MBC_INDEX_DIR", defaults.index_dir),
+        model_dir=path("MBC_MODEL_DIR", defaults.model_dir),
         keep_versions=max(1, int(keep)) if keep.isdigit() else defaults.keep_versions,
         faiss_index=env.get("MBC_FAISS_INDEX", "").strip().lower() or None,
         audit_db=path("MBC_AUDIT_DB", defaults.audit_db),

@@ -96,13 +96,20 @@ class _PageParts:
     blocks: list[tuple[int, int, str]]
 
 
-def build(settings: idx.Settings | None = None, *, full: bool = False, progress: Progress | None = None) -> BuildReport:
+def build(
+    settings: idx.Settings | None = None,
+    *,
+    full: bool = False,
+    progress: Progress | None = None,
+    embedder: idx.Embedder | None = None,
+) -> BuildReport:
     """Bring the index at ``settings.index_dir`` up to date with ``settings.corpus_dir``.
 
     Args:
         settings: where the corpus and index live (default: from the environment).
         full: re-split and re-embed every page instead of reusing unchanged ones.
         progress: called with a short line of text at each step.
+        embedder: the model to embed with (default: the served fine-tuned model, loaded when needed).
 
     Returns:
         A ``BuildReport`` of what changed.
@@ -117,14 +124,22 @@ def build(settings: idx.Settings | None = None, *, full: bool = False, progress:
     say(f"Reading pages from {settings.corpus_dir}")
     corpus = read_corpus(settings.corpus_dir)
     with idx.build_lock(settings.index_dir):
-        report = _build_locked(settings, corpus.pages, full=full, say=say)
+        report = _build_locked(settings, corpus.pages, full=full, say=say, embedder=embedder)
     report.warnings[:0] = list(corpus.warnings)
     report.seconds = time.perf_counter() - started
     return report
 
 
-def _build_locked(settings: idx.Settings, pages: tuple[SourcePage, ...], *, full: bool, say: Progress) -> BuildReport:
-    previous, reason = _previous_manifest(settings, full)
+def _build_locked(
+    settings: idx.Settings,
+    pages: tuple[SourcePage, ...],
+    *,
+    full: bool,
+    say: Progress,
+    embedder: idx.Embedder | None,
+) -> BuildReport:
+    model = embedder.name if embedder is not None else idx.MODEL_NAME
+    previous, reason = _previous_manifest(settings, full, model)
     report = BuildReport(version=None, previous_version=previous.version if previous else None)
     if reason:
         report.warnings.append(reason)
@@ -181,10 +196,10 @@ def _build_locked(settings: idx.Settings, pages: tuple[SourcePage, ...], *, full
         def embed(texts: list[str]) -> np.ndarray:
             say("Loading the embedding model")
             model_started = time.perf_counter()
-            embedder = idx.load_embedder()
+            model_in_use = embedder or idx.load_embedder()
             report.model_load_seconds = time.perf_counter() - model_started
             say(f"Embedding {len(texts)} new or changed texts of {', '.join(page.path for page, *_ in to_embed)}")
-            return embedder.embed(texts)
+            return model_in_use.embed(texts)
 
         embed_started = time.perf_counter()
         embedded = embed_texts(
@@ -217,7 +232,7 @@ def _build_locked(settings: idx.Settings, pages: tuple[SourcePage, ...], *, full
     manifest = idx.write_version(
         settings.index_dir,
         content,
-        model=idx.MODEL_NAME,
+        model=model,
         dimension=idx.DIMENSION,
         splitter=splitter_settings(),
         faiss_kind=wanted_kind,
@@ -237,7 +252,7 @@ def _rows(vectors: dict[str, np.ndarray], texts: list[str]) -> np.ndarray:
     return np.vstack([vectors[text] for text in texts])
 
 
-def _previous_manifest(settings: idx.Settings, full: bool) -> tuple[idx.Manifest | None, str | None]:
+def _previous_manifest(settings: idx.Settings, full: bool, model: str) -> tuple[idx.Manifest | None, str | None]:
     """The served manifest if its pages can be reused, with the reason when they cannot."""
     if full:
         return None, None
@@ -248,7 +263,7 @@ def _previous_manifest(settings: idx.Settings, full: bool) -> tuple[idx.Manifest
     except idx.IndexCorruptError as exc:
         return None, f"the served index could not be read, so every page is rebuilt ({exc})"
     if (
-        manifest.model != idx.MODEL_NAME
+        manifest.model != model
         or manifest.splitter != splitter_settings()
         or manifest.lexical != idx.lexical_settings()
     ):

@@ -6,6 +6,7 @@ import pytest
 
 from ask import ANSWERED, REFUSED, URGENT, Bot
 from ask.guard import MAX_QUESTION_CHARS
+from ask.triage import Triage
 from index import Embedder
 
 
@@ -89,7 +90,8 @@ def test_urgent_messages_are_answered_before_any_search(counting_bot, question, 
     answer = counting_bot.ask(question)
     assert answer.status == URGENT and answer.quotes == ()
     assert answer.message == getattr(counting_bot.messages, message)
-    assert counting_bot.embedder.calls == before  # no embedding, so no search
+    # Only triage's readings of the message were embedded: nothing was searched.
+    assert counting_bot.embedder.calls == before + len(Triage.readings(question))
     assert "911" in answer.message and "999" in answer.message and "112" in answer.message
     assert "988" in answer.message and "116 123" in answer.message
 
@@ -158,7 +160,7 @@ def test_a_treatment_decision_is_left_to_the_care_team_without_quotes(counting_b
     answer = counting_bot.ask("Should I stop my chemo? The side effects are awful")
     assert answer.status == REFUSED and answer.quotes == ()
     assert answer.message == counting_bot.messages.refused_decision
-    assert counting_bot.embedder.calls == before  # declined before any search
+    assert counting_bot.embedder.calls == before + len(Triage.readings(answer.question))  # declined before any search
 
 
 def test_a_follow_up_is_read_with_the_previous_question(bot):

@@ -11,10 +11,8 @@ from ask.evaluate import read_cases
 from index import REPO_ROOT
 
 HELDOUT = Path(__file__).with_name("data") / "heldout.jsonl"
-DEV_FILE = REPO_ROOT.parent / "shared" / "eval" / "dev.jsonl"
-QUESTIONS = [case.question for case in read_cases(HELDOUT)] + (
-    [case.question for case in read_cases(DEV_FILE)] if DEV_FILE.is_file() else []
-)
+DEV_FILE = REPO_ROOT / "data" / "dev.jsonl"
+QUESTIONS = [case.question for case in read_cases(HELDOUT)] + ([case.question for case in read_cases(DEV_FILE)])
 # About a third of the real corpus's passages, and a sixth of its sentences by BM25.
 FEW_PASSAGES = 40
 FEW_LEXICAL_HITS = 60

@@ -14,10 +14,8 @@ from index import REPO_ROOT
 
 HELDOUT = Path(__file__).with_name("data") / "heldout.jsonl"
 
-DEV_FILE = REPO_ROOT.parent / "shared" / "eval" / "dev.jsonl"
-QUESTIONS = [case.question for case in read_cases(HELDOUT)] + (
-    [case.question for case in read_cases(DEV_FILE)] if DEV_FILE.is_file() else []
-)
+DEV_FILE = REPO_ROOT / "data" / "dev.jsonl"
+QUESTIONS = [case.question for case in read_cases(HELDOUT)] + ([case.question for case in read_cases(DEV_FILE)])
 QUOTE_KEYS = {
     "text": str,
     "doc_id": str,

@@ -1,0 +1,77 @@
+"""The fitted files: small, reviewable, tied to the data they came from, and reproduced by a refit."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from ask.decision import DECISION_FILE, Evidence, load_decision
+from ask.triage import TRIAGE_FILE, load_triage
+from index import REPO_ROOT, settings_from_env
+from index.embedding import ENCODER_FILE, fine_tune_id, fitted_model_id, load_model_folder, sentence_transformer_at
+from learn.data import TRAIN_FILE, file_sha256, read_rows
+from learn.fit import DIRECTIONS, fit_heads, read_records, second_level
+
+SPEC = json.loads(ENCODER_FILE.read_text(encoding="utf-8"))
+
+
+def test_every_fitted_file_names_the_data_and_the_fit_it_came_from():
+    assert SPEC["data_sha256"] == file_sha256(TRAIN_FILE)
+    for path in (TRIAGE_FILE, DECISION_FILE):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        assert data["model_id"] == SPEC["model_id"] and data["data_sha256"] == SPEC["data_sha256"]
+    assert all(path.stat().st_size < 200_000 for path in (ENCODER_FILE, TRIAGE_FILE, DECISION_FILE))
+
+
+def test_the_model_built_from_the_repository_matches_the_committed_fit():
+    # var/model/ is rebuilt from models/encoder.json and data/train.jsonl by `make model` (which
+    # `make test` runs first): its probe vectors must be the committed ones, and triage's heads
+    # refitted on its embeddings must be the committed heads.
+    folder = settings_from_env().model_dir
+    assert fitted_model_id(folder) == fine_tune_id()
+    vectors = load_model_folder(folder).embed(SPEC["fingerprint"]["probes"])
+    assert np.abs(vectors - np.array(SPEC["fingerprint"]["vectors"])).max() < 2e-3
+    committed = load_triage()
+    refit = fit_heads(sentence_transformer_at(folder), read_rows(TRAIN_FILE), committed.thresholds)
+    for name in ("route", "emergencies", "declines"):
+        mine, theirs = getattr(refit, name), getattr(committed, name)
+        assert mine.classes == theirs.classes
+        assert np.abs(mine.probabilities(vectors) - theirs.probabilities(vectors)).max() < 1e-2, name
+
+
+def test_refitting_the_second_level_gives_the_committed_thresholds_and_decision():
+    records, _ = read_records()
+    level = second_level(records)
+    triage = load_triage()
+    for name in ("urgent", "safety", "decline", "no_context"):
+        assert getattr(level.thresholds, name) == pytest.approx(getattr(triage.thresholds, name), abs=1e-5)
+    for name, combiner in level.combiners.items():
+        assert combiner.coef == pytest.approx(triage.combiners[name].coef, abs=1e-5)
+    decision = load_decision()
+    assert level.decision.coef == pytest.approx(decision.coef, abs=1e-5)
+    assert level.decision.intercept == pytest.approx(decision.intercept, abs=1e-5)
+
+
+def test_the_decision_is_monotone_in_its_evidence():
+    decision = load_decision()
+    base = Evidence(
+        answer_odds=0.0, best_dense=0.5, best_fused=0.5, runner_up_gap=0.02, subject_coverage=0.5, unknown_share=0.1
+    )
+    for name, direction in DIRECTIONS.items():
+        if direction == 0:
+            continue
+        values = [decision.probability(Evidence(**{**base.__dict__, name: v})) for v in np.linspace(-1, 1, 9)]
+        steps = np.diff(values) * direction
+        assert (steps >= -1e-12).all(), name
+
+
+def test_the_model_command_is_a_no_op_when_the_model_is_current():
+    result = subprocess.run(
+        [sys.executable, "-m", "learn", "model"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert "up to date" in result.stdout
