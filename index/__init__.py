@@ -17,6 +17,7 @@ from index.errors import (
     QuestionError,
     RefreshError,
     SettingsError,
+    StorageError,
 )
 from index.lexical import LexicalIndex
 from index.lexical import settings as lexical_settings
@@ -29,9 +30,12 @@ from index.store import (
     VersionContent,
     build_lock,
     current_version,
+    import_version,
     list_versions,
     load,
     read_manifest,
+    remove_abandoned,
+    switch_to,
     write_version,
 )
 
@@ -59,14 +63,18 @@ __all__ = [
     "Sentence",
     "Settings",
     "SettingsError",
+    "StorageError",
     "VersionContent",
     "build_lock",
     "current_version",
+    "import_version",
     "lexical_settings",
     "list_versions",
     "load",
     "load_embedder",
     "read_manifest",
+    "remove_abandoned",
     "settings_from_env",
+    "switch_to",
     "write_version",
 ]

@@ -248,10 +248,12 @@ def write_version(
     faiss_kind: str | None = None,
     keep_versions: int = 3,
     version: str | None = None,
+    switch: bool = True,
 ) -> Manifest:
     """Write ``content`` as a new version, switch ``CURRENT`` to it, prune old versions.
 
-    The caller holds ``build_lock``. Returns the new version's manifest.
+    The caller holds ``build_lock``. With ``switch=False`` the version is written complete but not
+    served (a staged candidate is published later with ``switch_to``). Returns the new version's manifest.
     """
     versions = _versions_dir(index_dir)
     versions.mkdir(parents=True, exist_ok=True)
@@ -299,9 +301,65 @@ def write_version(
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    _point_current_at(index_dir, version)
-    prune(index_dir, keep=keep_versions)
+    if switch:
+        _point_current_at(index_dir, version)
+        prune(index_dir, keep=keep_versions)
     return manifest
+
+
+def switch_to(index_dir: Path, version: str, *, keep_versions: int = 3) -> None:
+    """Serve ``version`` (complete on disk) in one atomic step, then prune old versions. Holds no lock itself."""
+    if not (_versions_dir(index_dir) / version / "manifest.json").is_file():
+        raise IndexMissingError(f"The index version {version} is not in {index_dir}. {REBUILD_HINT}")
+    if current_version(index_dir) != version:
+        _point_current_at(index_dir, version)
+    prune(index_dir, keep=keep_versions, protect={version})
+
+
+def import_version(index_dir: Path, source_dir: Path, version: str) -> None:
+    """Copy the complete ``version`` of the index at ``source_dir`` into ``index_dir``, not yet served.
+
+    Written as a build writes: into a temporary folder, renamed into place whole. The caller holds
+    ``build_lock`` of ``index_dir``. Copying an existing version again changes nothing.
+    """
+    source = _versions_dir(source_dir) / version
+    if not (source / "manifest.json").is_file():
+        raise IndexMissingError(f"The index version {version} is not in {source_dir}.")
+    versions = _versions_dir(index_dir)
+    versions.mkdir(parents=True, exist_ok=True)
+    final = versions / version
+    if final.is_dir():
+        return
+    tmp = versions / f"{_TMP_PREFIX}{version}-{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    try:
+        shutil.copytree(source, tmp)
+        for path in sorted(tmp.rglob("*")):
+            if path.is_file():
+                _fsync_file(path)
+        for folder in sorted((p for p in tmp.rglob("*") if p.is_dir()), reverse=True):
+            _fsync_dir(folder)
+        _fsync_dir(tmp)
+        os.rename(tmp, final)
+        _fsync_dir(versions)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def remove_abandoned(index_dir: Path) -> list[str]:
+    """Remove what a killed build left (temporary version folders, pointer files); the caller holds the lock."""
+    removed = []
+    versions = _versions_dir(index_dir)
+    if versions.is_dir():
+        for leftover in versions.glob(f"{_TMP_PREFIX}*"):
+            shutil.rmtree(leftover, ignore_errors=True)
+            removed.append(leftover.name)
+    if index_dir.is_dir():
+        for leftover in index_dir.glob(f"CURRENT{_TMP_PREFIX}*"):
+            leftover.unlink(missing_ok=True)
+            removed.append(leftover.name)
+    return removed
 
 
 def _point_current_at(index_dir: Path, version: str) -> None:
@@ -311,10 +369,10 @@ def _point_current_at(index_dir: Path, version: str) -> None:
     _fsync_dir(index_dir)
 
 
-def prune(index_dir: Path, *, keep: int) -> list[str]:
+def prune(index_dir: Path, *, keep: int, protect: set[str] | frozenset[str] = frozenset()) -> list[str]:
     """Delete all but the newest ``keep`` versions (never the served one); returns those removed."""
     served = current_version(index_dir)
-    removable = [v for v in list_versions(index_dir) if v != served]
+    removable = [v for v in list_versions(index_dir) if v != served and v not in protect]
     surplus = removable[: max(0, len(removable) - max(0, keep - 1))]
     for version in surplus:
         shutil.rmtree(_versions_dir(index_dir) / version, ignore_errors=True)
