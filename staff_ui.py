@@ -7,19 +7,20 @@ It lives beside ``app.py`` rather than in ``pages/`` because Streamlit lists eve
 from __future__ import annotations
 
 import html
+import logging
 import time
 from pathlib import Path
 
 import streamlit as st
 
 import index as idx
-from ask.access import ENABLE_HINT, StaffUser, authenticate, parse_staff_users
+from ask.access import ENABLE_HINT, SignInGuard, StaffUser, parse_staff_users
 from ask.audit import AuditLog
+from ask.staff_log import StaffLog
 
 SESSION_KEY = "staff_user"
-FAILURES_KEY = "staff_sign_in_failures"
-# After this many wrong sign-ins in a session, wait: with scrypt's cost, guessing stays slow.
-MAX_FAILURES, LOCKOUT_S = 5, 60.0
+LAST_SEEN_KEY = "staff_last_seen"
+_log = logging.getLogger("staff_ui")
 _ROLE_PAGES = {"reviewer": "reviewer page", "maintainer": "maintainer page"}
 # The staff pages, linked from the sidebar once signed in (the patient page does not list them).
 STAFF_PAGES = {"reviewer": ("pages/1_Reviewer.py", "Reviewer"), "maintainer": ("pages/2_Maintainer.py", "Maintainer")}
@@ -46,7 +47,22 @@ def require_sign_in(role: str, settings: idx.Settings) -> StaffUser:
         st.warning(f"The {page} is disabled: no staff sign-in with the {role} role is configured. {ENABLE_HINT}")
         st.stop()
 
+    try:
+        log = staff_log(str(settings.staff_db))
+    except idx.ChatbotError as exc:
+        # Without the database there is no throttle and no action log, so there is no sign-in either.
+        st.error(f"The {page} is disabled because its sign-in records cannot be kept: {exc}")
+        st.stop()
+    client = client_address()
     signed_in = st.session_state.get(SESSION_KEY)
+    now = time.time()
+    last_seen = st.session_state.get(LAST_SEEN_KEY, now)
+    if isinstance(signed_in, str) and now - last_seen > settings.staff_idle_minutes * 60:
+        st.session_state.pop(SESSION_KEY, None)
+        _record(log, signed_in, "sign-out: idle", f"after {settings.staff_idle_minutes:g} minutes", client)
+        st.info(f"You were signed out after {settings.staff_idle_minutes:g} minutes without activity. Sign in again.")
+        signed_in = None
+    st.session_state[LAST_SEEN_KEY] = now
     # Re-read from the current configuration, so a removed account or role stops working at once.
     user = users.get(signed_in) if isinstance(signed_in, str) else None
     if user is not None and user.may(role):
@@ -58,6 +74,7 @@ def require_sign_in(role: str, settings: idx.Settings) -> StaffUser:
             st.page_link("app.py", label="Patient chat")
             if st.button("Sign out", key="sign-out"):
                 del st.session_state[SESSION_KEY]
+                _record(log, user.name, "sign-out", "", client)
                 st.rerun()
         return user
 
@@ -69,20 +86,66 @@ def require_sign_in(role: str, settings: idx.Settings) -> StaffUser:
         password = st.text_input("Password", type="password", key="sign-in-password")
         submitted = st.form_submit_button("Sign in", key="sign-in-submit")
     if submitted:
-        failures = [t for t in st.session_state.get(FAILURES_KEY, []) if time.monotonic() - t < LOCKOUT_S]
-        if len(failures) >= MAX_FAILURES:
-            wait = int(LOCKOUT_S - (time.monotonic() - failures[0])) + 1
-            st.error(f"Too many wrong sign-ins. Try again in {wait} seconds.")
+        try:
+            found, wait = SignInGuard(log).attempt(users, name, password, role, client)
+        except idx.ChatbotError as exc:
+            st.error(f"Sign-in cannot be checked right now: {exc}")
             st.stop()
-        found = authenticate(users, name, password, role)
-        if found is None:
-            st.session_state[FAILURES_KEY] = [*failures, time.monotonic()]
+        if wait:
+            minutes = max(1, -(-wait // 60))
+            st.error(f"Too many wrong sign-ins for this name or from this computer. Try again in {minutes} minute(s).")
+        elif found is None:
             st.error(f"That name and password do not open the {page}.")
         else:
-            st.session_state.pop(FAILURES_KEY, None)
             st.session_state[SESSION_KEY] = found.name
+            st.session_state[LAST_SEEN_KEY] = time.time()
             st.rerun()
     st.stop()
+
+
+def client_address() -> str:
+    """The visitor's address as the server sees it ("unknown" when Streamlit does not know it)."""
+    try:
+        return str(st.context.ip_address or "unknown")
+    except (AttributeError, RuntimeError):
+        return "unknown"
+
+
+def _record(log: StaffLog, actor: str, action: str, detail: str, client: str) -> None:
+    try:
+        log.record_action(actor, action, detail, client=client)
+    except idx.ChatbotError:
+        _log.exception("the staff action %r of %s could not be logged", action, actor)
+
+
+def record_action(settings: idx.Settings, user: StaffUser, action: str, detail: str = "") -> None:
+    """Append a staff action (verdict, export, re-index, refresh, publish) to the log; a failure is logged."""
+    try:
+        log = staff_log(str(settings.staff_db))
+    except idx.ChatbotError:
+        _log.exception("the staff action %r of %s could not be logged", action, user.name)
+        return
+    _record(log, user.name, action, detail, client_address())
+
+
+def evaluation_file(settings: idx.Settings, text: str) -> Path:
+    """The labelled file named in the evaluation box, only when it lies inside the evaluation folder."""
+    folder = settings.evaluation_dir
+    path = Path(text.strip()).expanduser()
+    if not path.is_absolute():
+        path = folder / path
+    resolved = path.resolve()
+    if not resolved.is_relative_to(folder):
+        raise idx.SettingsError(f"Only labelled files inside {folder} can be run (MBC_EVAL_DIR); {path} is outside it.")
+    if not resolved.is_file():
+        raise idx.SettingsError(f"There is no labelled file at {path}.")
+    return resolved
+
+
+@st.cache_resource(show_spinner=False)
+def staff_log(path: str) -> StaffLog:
+    """One ``StaffLog`` per database file, shared by every session."""
+    return StaffLog(path)
 
 
 @st.cache_resource(show_spinner=False)

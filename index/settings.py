@@ -21,6 +21,7 @@ settings.
     MBC_MAX_PAGE_BYTES  the largest page file, and the most bytes refresh reads (default: 2000000)
     MBC_FETCH_TIMEOUT   seconds for one page's whole fetch, redirects and robots.txt included (default: 15)
     MBC_STAFF_IDLE_MINUTES  a staff sign-in ends after this long without a click (default: 30)
+    MBC_STAFF_DB     staff sign-in attempts and the staff action log (default: staff.sqlite3 beside MBC_AUDIT_DB)
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ class Settings:
     max_page_bytes: int = 2_000_000
     fetch_timeout_s: float = 15.0
     staff_idle_minutes: float = 30.0
+    staff_db_path: Path | None = None  # None: staff.sqlite3 beside the audit database
 
     @property
     def evaluation_dir(self) -> Path:
@@ -59,9 +61,19 @@ class Settings:
         return (self.eval_dir or self.eval_file.parent).resolve()
 
     @property
+    def staff_db(self) -> Path:
+        """Staff sign-in attempts and the staff action log (``ask.staff_log``)."""
+        return self.staff_db_path or self.audit_db.with_name("staff.sqlite3")
+
+    @property
     def staging_dir(self) -> Path:
         """Where refresh stages its candidate corpus and index for review."""
         return self.stage_dir or self.index_dir.parent / "staged"
+
+    @property
+    def candidate_index_dir(self) -> Path:
+        """The staged candidate's index (written by ``ingest.stage``, judged by ``ask.candidate``)."""
+        return self.staging_dir / "candidate" / "index"
 
 
 def settings_from_env(environ: dict[str, str] | None = None) -> Settings:
@@ -101,5 +113,6 @@ def settings_from_env(environ: dict[str, str] | None = None) -> Settings:
         hold_share=number("MBC_HOLD_SHARE", defaults.hold_share, 0.0, 1.0),
         max_page_bytes=int(number("MBC_MAX_PAGE_BYTES", defaults.max_page_bytes, 1_000, 1_000_000_000)),
         fetch_timeout_s=number("MBC_FETCH_TIMEOUT", defaults.fetch_timeout_s, 0.1, 600.0),
+        staff_db_path=Path(staff).expanduser().resolve() if (staff := env.get("MBC_STAFF_DB", "").strip()) else None,
         staff_idle_minutes=number("MBC_STAFF_IDLE_MINUTES", defaults.staff_idle_minutes, 1.0, 24 * 60.0),
     )

@@ -78,7 +78,7 @@ class StagedRefresh:
 
     @property
     def index_dir(self) -> Path:
-        return self.folder / "index"
+        return self.folder / "index"  # the same folder as Settings.candidate_index_dir
 
     @property
     def updated(self) -> list[PageRefresh]:

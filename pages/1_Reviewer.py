@@ -28,8 +28,19 @@ VERDICT_LABELS = {ANY: "any", **VERDICTS, "unreviewed": "not yet reviewed"}
 
 
 def export(log: AuditLog, where: AnswerFilter, texts: dict[str, str] | None) -> bytes:
-    """The CSV of every answer matching ``where``, made when the reviewer clicks download."""
-    return export_csv(log.answers(where, limit=log.count_answers(where) + 1), texts).encode("utf-8")
+    """The CSV of every answer matching ``where``, made when the reviewer clicks download (and logged)."""
+    answers = log.answers(where, limit=log.count_answers(where) + 1)
+    staff_ui.record_action(settings, reviewer, "export", f"{len(answers)} answers as CSV")
+    return export_csv(answers, texts).encode("utf-8")
+
+
+def cannot_read(exc: idx.ChatbotError) -> None:
+    """The stored answers cannot be read: say so, and what to do, instead of failing."""
+    st.error(
+        f"The stored answers cannot be read, so there is nothing to review right now: {exc} "
+        "Whoever looks after this computer can check it with `python -m ask.audit check` and restore a backup."
+    )
+    st.stop()
 
 
 st.set_page_config(page_title="Reviewer", layout="wide")
@@ -42,8 +53,7 @@ try:
     spans = log.cited_spans()
     cited_pages = log.cited_doc_ids()
 except idx.ChatbotError as exc:
-    st.error(str(exc))
-    st.stop()
+    cannot_read(exc)
 
 if not settings.audit_enabled:
     st.info("Answer storage is off (MBC_AUDIT=off): new answers are not stored. Earlier ones are listed below.")
@@ -90,7 +100,10 @@ where = AnswerFilter(
     until=until if isinstance(until, date) else None,
     doc_id=None if page_choice == ANY else page_choice,
 )
-total = log.count_answers(where)
+try:
+    total = log.count_answers(where)
+except idx.ChatbotError as exc:
+    cannot_read(exc)
 pages_n = max(1, -(-total // PAGE_SIZE))
 left, right = st.columns([3, 1])
 with right:
@@ -148,7 +161,12 @@ def show_quote(answer: StoredAnswer, quote: StoredQuote) -> None:
             f"Verdict: {current.label}, by {esc(current.reviewer)} at {current.created_at}"
             + (f". Comment: {esc(current.comment)}" if current.comment else ""),
         )
-        if len(history := log.verdict_history(quote.id)) > 1:
+        try:
+            history = log.verdict_history(quote.id)
+        except idx.ChatbotError as exc:
+            history = []
+            st.caption(f"Earlier verdicts cannot be read: {exc}")
+        if len(history) > 1:
             earlier = (f"{v.label} by {esc(v.reviewer)} at {v.created_at}" for v in reversed(history[:-1]))
             st.caption("Earlier verdicts: " + "; ".join(earlier))
     with st.form(key=f"verdict-form-{quote.id}"):
@@ -171,6 +189,7 @@ def show_quote(answer: StoredAnswer, quote: StoredQuote) -> None:
                 except idx.ChatbotError as exc:
                     st.error(str(exc))
                 else:
+                    staff_ui.record_action(settings, reviewer, "verdict", f"{choice} on quote {quote.id}")
                     st.session_state["saved-verdict"] = f"Saved: {VERDICTS[choice]} for answer #{answer.id}."
                     st.rerun()
 
@@ -179,7 +198,11 @@ if message := st.session_state.pop("saved-verdict", None):
     st.success(message)
 
 first = (list_page - 1) * PAGE_SIZE
-for answer in log.answers(where, limit=PAGE_SIZE, offset=first):
+try:
+    listed = log.answers(where, limit=PAGE_SIZE, offset=first)
+except idx.ChatbotError as exc:
+    cannot_read(exc)
+for answer in listed:
     with st.container(border=True):
         feedback_text = {None: "no feedback", True: "helpful", False: "not helpful"}[answer.helpful]
         st.markdown(

@@ -1,8 +1,6 @@
-"""Maintainer page: index status, re-index and refresh with their change reports, and evaluation runs."""
+"""Maintainer page: index status, re-index, refresh → review → publish, and evaluation runs."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import streamlit as st
 
@@ -52,12 +50,47 @@ if manifest is not None:
         key="pages-table",
     )
 
+# --- audit database and staff actions -------------------------------------------------
+
+st.header("Audit database")
+from ask.audit import last_failure  # noqa: E402 - after the sign-in, like the page's other work
+
+try:
+    audit_ok = staff_ui.audit_log(str(settings.audit_db))
+    audit_ok.check()
+except idx.ChatbotError as exc:
+    st.error(f"Answers are not being stored: {exc}")
+else:
+    if failure := last_failure(settings.audit_db):
+        st.error(f"Storing answers failed at {failure[0]} (UTC): {failure[1]}")
+    elif not settings.audit_enabled:
+        st.info("Answer storage is off (MBC_AUDIT=off).")
+    else:
+        st.success(f"Answers are stored in {settings.audit_db}; its integrity check passed.")
+st.caption("Back it up while the app runs with `python -m ask.audit backup FILE` (SQLite's online backup).")
+
+with st.expander("Staff actions (newest first)"):
+    try:
+        actions = staff_ui.staff_log(str(settings.staff_db)).actions(limit=200)
+    except idx.ChatbotError as exc:
+        st.error(f"The staff action log cannot be read: {exc}")
+    else:
+        st.dataframe(
+            [
+                {"when": a.created_at, "who": a.actor, "action": a.action, "detail": a.detail, "from": a.client}
+                for a in actions
+            ],
+            hide_index=True,
+            key="staff-actions",
+        )
+
 # --- re-index ------------------------------------------------------------------------
 
 st.header("Re-index")
 st.caption(
-    "These run the same code as `python -m ingest` and `python -m ingest refresh`. The new version is written "
-    "beside the served one and swapped in at the end, so the patient page keeps answering throughout."
+    "These run the same code as `python -m ingest` and `python -m ingest refresh`. A re-index writes the new "
+    "version beside the served one and swaps it in at the end, so the patient page keeps answering throughout. "
+    "A refresh only stages the fetched pages: they go live when you publish them below."
 )
 full = st.checkbox("Full rebuild (re-embed every page, as `--full`)", key="full-rebuild")
 left, right = st.columns(2)
@@ -84,9 +117,11 @@ if reindex or refresh_pages:
         except idx.ChatbotError as exc:
             status.update(label=f"{action} failed", state="error")
             st.session_state["index-report"] = ("error", str(exc), steps)
+            staff_ui.record_action(settings, maintainer, f"{action.lower()} failed", str(exc))
         else:
             status.update(label=f"{action}: done", state="complete", expanded=False)
             st.session_state["index-report"] = ("ok", report.summary(), steps)
+            staff_ui.record_action(settings, maintainer, "re-index" if reindex else "refresh", report.summary())
     st.rerun()
 if outcome := st.session_state.get("index-report"):
     kind, text, steps = outcome
@@ -98,6 +133,121 @@ if outcome := st.session_state.get("index-report"):
     with st.expander("Steps of the last run"):
         st.text("\n".join(steps) or "none")
 
+# --- staged refresh ------------------------------------------------------------------
+
+st.header("Staged refresh: review, then publish or discard")
+try:
+    from ingest import staged as read_staged
+
+    candidate = read_staged(settings)
+except idx.ChatbotError as exc:
+    candidate = None
+    st.warning(f"The staged refresh cannot be shown: {exc}")
+if message := st.session_state.pop("stage-message", None):
+    (st.success if message[0] == "ok" else st.error)(message[1])
+if candidate is None:
+    st.info("Nothing is staged. “Refresh pages from their addresses” fetches pages into a candidate for review.")
+else:
+    st.write(
+        f"Fetched {candidate.created_at} (UTC), made from served version `{candidate.base_version or 'none'}`; "
+        f"candidate index `{candidate.candidate_version}`. A page whose text changed by more than "
+        f"{candidate.hold_share:.0%} is held until you approve it."
+    )
+    st.dataframe(
+        [
+            {
+                "page": page.doc_id,
+                "outcome": page.outcome,
+                "text changed": f"{page.change_share:.0%}" if page.outcome == "updated" else "",
+                "held": "held" if page.held else "",
+                "reason": page.reason,
+            }
+            for page in candidate.pages
+        ],
+        hide_index=True,
+        key="staged-table",
+    )
+    approved: list[str] = []
+    for page in candidate.updated:
+        label = f"What changed in {page.doc_id} ({page.change_share:.0%} of its text)" + (
+            " · held" if page.held else ""
+        )
+        with st.expander(staff_ui.escape_markdown(label), expanded=page.held):
+            st.code(page.diff or "(only spacing changed)", language="diff")
+        if page.held and st.checkbox(
+            f"I have read the changes to {page.doc_id} and approve them", key=f"approve-{page.doc_id}"
+        ):
+            approved.append(page.doc_id)
+    try:
+        from ask.candidate import candidate_index, stale_citations
+
+        staged_index = candidate_index(settings)
+        stale = stale_citations(settings, staff_ui.served_index(settings), staged_index) if staged_index else []
+    except idx.ChatbotError as exc:
+        stale = []
+        st.warning(f"The citations this refresh would make stale cannot be checked: {exc}")
+    st.metric("Citations it would make stale", len(stale), help="Quotes shown to patients that would no longer match")
+    if stale:
+        with st.expander(f"{len(stale)} citation(s) the reviewers should look at again after publishing"):
+            for citation in stale:
+                st.text(
+                    f"Answer #{citation.answer_id}, citation {citation.position + 1} ({citation.doc_id}): "
+                    f"{citation.description}"
+                )
+    if st.button("Evaluate the candidate beside the served index", key="evaluate-candidate"):
+        try:
+            path = staff_ui.evaluation_file(settings, str(settings.eval_file))
+            with st.spinner(f"Answering every question in {path.name} from both indexes…"):
+                from ask.candidate import compare_evaluations
+
+                st.session_state["candidate-eval"] = compare_evaluations(settings, path)
+        except idx.ChatbotError as exc:
+            st.error(str(exc))
+    comparison = st.session_state.get("candidate-eval")
+    if comparison is not None and comparison.candidate_version == candidate.candidate_version:
+        st.dataframe(
+            [
+                {
+                    "figure": METRICS.get(row.name, (row.name, 0))[0],
+                    "served index": row.previous,
+                    "candidate": row.latest,
+                    "change": row.change,
+                    "verdict": row.verdict,
+                }
+                for row in comparison.rows
+            ],
+            hide_index=True,
+            key="candidate-eval-table",
+        )
+        if comparison.worse:
+            st.warning(
+                "The candidate answers worse on: " + ", ".join(METRICS.get(n, (n, 0))[0] for n in comparison.worse)
+            )
+    left, right = st.columns(2)
+    if left.button("Publish", key="publish", type="primary"):
+        try:
+            from ingest import publish
+
+            result = publish(settings, approve=approved)
+        except idx.ChatbotError as exc:
+            st.session_state["stage-message"] = ("error", str(exc))
+            staff_ui.record_action(settings, maintainer, "publish failed", str(exc))
+        else:
+            st.session_state["stage-message"] = ("ok", result.summary())
+            staff_ui.record_action(settings, maintainer, "publish", result.summary())
+        st.rerun()
+    if right.button("Discard", key="discard"):
+        try:
+            from ingest import discard
+
+            discard(settings)
+        except idx.ChatbotError as exc:
+            st.session_state["stage-message"] = ("error", str(exc))
+        else:
+            st.session_state["stage-message"] = ("ok", "Discarded the staged refresh; nothing live changed.")
+            staff_ui.record_action(settings, maintainer, "discard", candidate.candidate_version)
+        st.rerun()
+
 # --- evaluation ----------------------------------------------------------------------
 
 st.header("Answer quality")
@@ -107,11 +257,10 @@ except idx.ChatbotError as exc:
     st.error(f"Evaluation runs cannot be stored: {exc}")
     st.stop()
 eval_file = st.text_input("Labelled questions (JSON lines)", value=str(settings.eval_file), key="eval-file")
+st.caption(f"Labelled files are read only from {settings.evaluation_dir} (MBC_EVAL_DIR).")
 if st.button("Run evaluation", key="run-eval"):
-    path = Path(eval_file).expanduser()
     try:
-        if not path.is_file():
-            raise idx.ChatbotError(f"There is no labelled file at {path}.")
+        path = staff_ui.evaluation_file(settings, eval_file)
         with st.spinner(f"Answering every question in {path.name}…"):
             from ask import load
             from ask.evaluate import evaluate

@@ -40,6 +40,8 @@ class Handler(BaseHTTPRequestHandler):
         self.server.requests.append(path)
         if path in self.server.pages:
             return self._send(200, "text/html; charset=utf-8", self.server.pages[path].encode("utf-8"))
+        if path in self.server.plain:
+            return self._send(200, "text/plain; charset=utf-8", self.server.plain[path].encode("utf-8"))
         if path == "/robots.txt":
             return self._send(200, "text/plain", ROBOTS.encode())
         if path in ("/page", "/private/page"):
@@ -138,9 +140,15 @@ class Server(ThreadingHTTPServer):
 
 @pytest.fixture
 def server():
-    """The server on a free port of 127.0.0.1; ``server.url(path)`` and ``server.pages`` (path → HTML)."""
+    """The server on a free port of 127.0.0.1; ``server.url(path)``, ``server.pages`` (path → HTML) and
+    ``server.plain`` (path → plain text)."""
+    yield from serve()
+
+
+def serve():
     httpd = Server(("127.0.0.1", 0), Handler)
     httpd.pages = {}
+    httpd.plain = {}
     httpd.requests = []
     httpd.url = lambda path: f"http://127.0.0.1:{httpd.server_address[1]}{path}"
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)

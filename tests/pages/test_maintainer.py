@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -95,46 +94,119 @@ def test_a_build_already_running_is_reported_calmly(staff, use_built_index, page
     ]
 
 
-class _PageServer(BaseHTTPRequestHandler):
-    body = b""
+@pytest.fixture
+def server():
+    from tests.ingest.conftest import serve
 
-    def do_GET(self) -> None:
-        self.send_response(200)
-        self.send_header("Content-Type", "text/plain; charset=utf-8")
-        self.send_header("Content-Length", str(len(self.body)))
-        self.end_headers()
-        self.wfile.write(self.body)
-
-    def log_message(self, *args) -> None:
-        pass
+    yield from serve()
 
 
+def _point_at(corpus: Path, server, *, doc: str = DOC) -> None:
+    sources = json.loads((corpus / "sources.json").read_text(encoding="utf-8"))
+    for entry in sources:
+        entry["url"] = server.url(f"/{doc}") if entry["file"] == f"{doc}.txt" else None
+        entry["allow_http"] = True
+    (corpus / "sources.json").write_text(json.dumps(sources), encoding="utf-8")
+
+
+# Defect 1 through the real app: the page's refresh has no test allowance, so loopback is refused.
 @pytest.mark.slow
-def test_refresh_fetches_a_changed_page_and_reports_it(staff, own_index, corpus_copy, pages):
-    new_text = (corpus_copy / f"{DOC}.txt").read_text(encoding="utf-8") + "\nUpdated by its publisher.\n"
-    _PageServer.body = new_text.encode("utf-8")
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _PageServer)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        sources = json.loads((corpus_copy / "sources.json").read_text(encoding="utf-8"))
-        for entry in sources:
-            entry["url"] = f"http://127.0.0.1:{server.server_port}/{DOC}" if entry["file"] == f"{DOC}.txt" else None
-        (corpus_copy / "sources.json").write_text(json.dumps(sources), encoding="utf-8")
-        at = pages.open_signed_in(pages.maintainer, "max")
-        at.button(key="refresh").click().run()
-    finally:
-        server.shutdown()
-        server.server_close()
+def test_refresh_from_the_page_refuses_a_loopback_address_and_changes_nothing(
+    staff, own_index, corpus_copy, pages, server
+):
+    settings = idx.settings_from_env()
+    build(settings)
+    served = idx.current_version(settings.index_dir)
+    server.plain[f"/{DOC}"] = (corpus_copy / f"{DOC}.txt").read_text(encoding="utf-8") + "\nUpdated by its publisher.\n"
+    _point_at(corpus_copy, server)
+    before = (corpus_copy / f"{DOC}.txt").read_bytes()
+    at = pages.open_signed_in(pages.maintainer, "max")
+    at.button(key="refresh").click().run()
     pages.ok(at)
     report = at.code[0].value
-    assert f"  updated   {DOC}" in report
+    assert f"  failed    {DOC} — the host 127.0.0.1 resolves to 127.0.0.1, a loopback address" in report
     assert "skipped   susan-g-komen — no address is known" in report
-    assert f"changed:   {DOC}" in report
+    assert "nothing is staged" in report
+    assert server.requests == [] and (corpus_copy / f"{DOC}.txt").read_bytes() == before
+    assert idx.current_version(settings.index_dir) == served
+
+
+# Defect 3: refresh → review → publish on the maintainer page.
+@pytest.mark.slow
+def test_a_staged_refresh_is_reviewed_and_published_from_the_page(
+    staff, own_index, corpus_copy, pages, server, record_answer, quote_of, unique_sentences, monkeypatch, tmp_path
+):
+    from ingest import Fetcher, refresh
+
+    labelled = tmp_path / "eval" / "small.jsonl"
+    labelled.parent.mkdir()
+    labelled.write_text("\n".join(LABELLED.read_text(encoding="utf-8").splitlines()[:4]) + "\n", encoding="utf-8")
+    monkeypatch.setenv("MBC_EVAL_FILE", str(labelled))
+    monkeypatch.setenv("MBC_HOLD_SHARE", "0.001")
+    settings = idx.settings_from_env()
+    build(settings)
+    served = idx.load(settings.index_dir)
+    gone = unique_sentences(served, DOC)[0]
+    cited = served.texts[DOC][gone.start : gone.end]
+    record_answer("what is it?", [quote_of(served, DOC, gone.start, gone.end)], index_version=served.version)
+    new_text = served.texts[DOC].replace(cited, "") + "\nUpdated by its publisher: ask your care team.\n"
+    server.plain[f"/{DOC}"] = new_text
+    _point_at(corpus_copy, server)
+    build(settings)  # the new address is a detail of the page
+    served_version = idx.current_version(settings.index_dir)
+    candidate = refresh(settings, fetcher=Fetcher(deadline_s=5, allow_loopback_for_tests=True)).staged
+    assert candidate.held == [DOC]
+
+    at = pages.open_signed_in(pages.maintainer, "max")
+    staged = table_with(at, "held")
+    assert staged[staged["page"] == DOC].iloc[0].to_dict()["held"] == "held"
+    diff = next(c.value for c in at.code if "(staged)" in c.value)
+    assert "+Updated by its publisher: ask your care team." in diff
+    assert {m.label: m.value for m in at.metric}["Citations it would make stale"] == "1"
+
+    at.button(key="evaluate-candidate").click().run()
+    pages.ok(at)
+    compared = table_with(at, "candidate")
+    assert list(compared.columns) == ["figure", "served index", "candidate", "change", "verdict"]
+
+    at.button(key="publish").click().run()  # not approved yet
+    pages.ok(at)
+    assert any("is held for approval" in e.value for e in at.error)
+    assert idx.current_version(settings.index_dir) == served_version
+
+    at.checkbox(key=f"approve-{DOC}").check().run()
+    at.button(key="publish").click().run()
+    pages.ok(at)
+    assert any(f"now serving index version {candidate.candidate_version}" in s.value for s in at.success)
+    assert idx.current_version(settings.index_dir) == candidate.candidate_version
     assert (corpus_copy / f"{DOC}.txt").read_text(encoding="utf-8") == new_text
+    assert "Nothing is staged." in pages.text(at)
+    actions = table_with(at, "action")
+    assert list(actions["action"])[:2] == ["publish", "publish failed"]
+
+
+# Defect 10: the evaluation box read any path on the server.
+OUTSIDE = [("absolute path", "/etc/passwd"), ("climbing out", "../../../../etc/passwd")]
+
+
+@pytest.mark.parametrize("path", [o[1] for o in OUTSIDE], ids=[o[0] for o in OUTSIDE])
+def test_the_evaluation_box_reads_only_the_evaluation_folder(
+    staff, use_built_index, pages, tmp_path, monkeypatch, path
+):
+    monkeypatch.setenv("MBC_EVAL_DIR", str(tmp_path))
+    at = pages.open_signed_in(pages.maintainer, "max")
+    at.text_input(key="eval-file").input(path)
+    at.button(key="run-eval").click().run()
+    pages.ok(at)
+    (error,) = at.error
+    assert error.value.startswith(f"Only labelled files inside {tmp_path.resolve()} can be run (MBC_EVAL_DIR);")
 
 
 @pytest.mark.slow
-def test_run_evaluation_shows_figures_next_to_the_previous_run(staff, use_built_index, pages, tmp_path, isolated_env):
+def test_run_evaluation_shows_figures_next_to_the_previous_run(
+    staff, use_built_index, pages, tmp_path, isolated_env, monkeypatch
+):
+    monkeypatch.setenv("MBC_EVAL_DIR", str(tmp_path))
     labelled = tmp_path / "small.jsonl"
     labelled.write_text("\n".join(LABELLED.read_text(encoding="utf-8").splitlines()[:4]) + "\n", encoding="utf-8")
     at = pages.open_signed_in(pages.maintainer, "max")
@@ -151,13 +223,14 @@ def test_run_evaluation_shows_figures_next_to_the_previous_run(staff, use_built_
     pages.ok(at)
     second = table_with(at, "previous run")
     runs = AuditLog(isolated_env.audit_db).eval_runs()
-    assert len(runs) == 2 and runs[0].run_by == "max" and runs[0].eval_file == str(labelled)
+    assert len(runs) == 2 and runs[0].run_by == "max" and runs[0].eval_file == str(labelled.resolve())
     assert second["previous run"].fillna(-1).tolist() == first["this run"].fillna(-1).tolist()
     hit_at_1 = second[second["figure"] == "right page first (hit@1)"].iloc[0]
     assert hit_at_1["this run"] == runs[0].overall["hit_at_1"] and hit_at_1["verdict"] == "same"
 
 
-def test_a_missing_labelled_file_is_reported_calmly(staff, use_built_index, pages, tmp_path):
+def test_a_missing_labelled_file_is_reported_calmly(staff, use_built_index, pages, tmp_path, monkeypatch):
+    monkeypatch.setenv("MBC_EVAL_DIR", str(tmp_path))
     at = pages.open_signed_in(pages.maintainer, "max")
     at.text_input(key="eval-file").input(str(tmp_path / "nowhere.jsonl"))
     at.button(key="run-eval").click().run()
