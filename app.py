@@ -161,6 +161,17 @@ def open_audit_log(path: str):
     return AuditLog(path)
 
 
+def audit_is_storing(settings: Settings) -> bool:
+    """Whether answers are being stored: the database opens, and its last write in this process worked."""
+    from ask.audit import last_failure
+
+    try:
+        open_audit_log(str(settings.audit_db))
+    except ChatbotError:
+        return False  # AuditLog logged why
+    return last_failure(settings.audit_db) is None
+
+
 # --- pure helpers ------------------------------------------------------------------------------
 
 
@@ -330,7 +341,7 @@ def render_answer(turn: Turn, index: Index | None, settings: Settings) -> None:
             with st.expander(f"Show quote {number} in context"):
                 context = context_html(index, quote) if index is not None else None
                 st.html(f'<div class="mbc-context">{context or paragraphs(CONTEXT_CHANGED)}</div>')
-    if turn.answer_id is not None:
+    if turn.answer_id is not None and audit_is_storing(settings):
         render_feedback(turn, settings)
 
 
@@ -354,7 +365,12 @@ def render_turn(turn: Turn, index: Index | None, settings: Settings) -> None:
 
 def render_footer(index: Index, settings: Settings) -> None:
     manifest = index.manifest
-    if settings.audit_enabled:
+    if settings.audit_enabled and not audit_is_storing(settings):
+        privacy = (
+            "Privacy: your questions cannot be saved right now, so clinical staff will not see them. "
+            "Nothing leaves this computer."
+        )
+    elif settings.audit_enabled:
         privacy = (
             "Privacy: your questions, the answers and your feedback are saved on this computer only, "
             "with the index version, so that clinical staff can check the answers. Nothing leaves this computer."

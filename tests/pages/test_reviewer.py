@@ -233,3 +233,17 @@ def test_the_list_is_paged_twenty_at_a_time(staff, pages, record_answer):
     at.number_input(key="list-page").set_value(2).run()
     shown = [t.value for t in at.text if t.value.startswith("question ")]
     assert shown == [f"question {n:02d}" for n in range(4, -1, -1)]
+
+
+# Defect 8: a partly corrupt database crashed the reviewer page.
+@pytest.mark.slow
+def test_a_damaged_audit_database_is_a_clear_message_on_both_staff_pages(staff, pages, isolated_env):
+    from tests.app.test_audit_failure import damaged_database
+
+    damaged_database(isolated_env.audit_db)
+    reviewer = pages.ok(pages.open_signed_in(pages.reviewer, "ann"))
+    (error,) = reviewer.error
+    assert error.value.startswith("The stored answers cannot be read, so there is nothing to review right now:")
+    assert "is damaged" in error.value and "python -m ask.audit check" in error.value
+    maintainer = pages.ok(pages.open_signed_in(pages.maintainer, "max"))
+    assert any(e.value.startswith("Answers are not being stored: The audit database") for e in maintainer.error)
