@@ -6,6 +6,7 @@ from ask import scope
 from ask.answer import ANSWERED, REFUSED, URGENT, Answer, Quote
 from ask.followup import resolve
 from ask.guard import REQUESTS_FILE, URGENT_FILE, PatternGroup, clean_input, first_match, load_groups
+from ask.history import safe_history
 from ask.lexicon import Lexicon, load_lexicon
 from ask.messages import Messages, load_messages
 from ask.quotes import QuoteSelector, Span
@@ -70,7 +71,7 @@ class Bot:
             return self._answer(
                 text, REFUSED, getattr(self.messages, request.message), reason=f"request: {request.name}"
             )
-        searched = resolve(text, history if isinstance(history, list) else None, self.lexicon)
+        searched = resolve(text, safe_history(history), self.lexicon)
         return self._search(text, searched)
 
     def _search(self, question: str, searched: str) -> Answer:
