@@ -159,14 +159,20 @@ def _load_index(index_dir: str, version: str) -> idx.Index:
     return idx.load(Path(index_dir), version)
 
 
+@st.cache_resource(show_spinner="Loading the index…", max_entries=2)
+def _load_served(index_dir: str, version: str) -> idx.Index:
+    # Loaded as the patient page loads it: a served version that fails its check falls back to an older one.
+    return idx.load(Path(index_dir))
+
+
 def served_index(settings: idx.Settings) -> idx.Index:
-    """The index version being served now, loaded once per version."""
+    """The index version patients are answered from now, loaded once per version of ``CURRENT``."""
     version = idx.current_version(settings.index_dir)
     if version is None:
         raise idx.IndexMissingError(
             f"No index has been built in {settings.index_dir} yet. Build it with: python -m ingest"
         )
-    return _load_index(str(settings.index_dir), version)
+    return _load_served(str(settings.index_dir), version)
 
 
 def page_when_answered(settings: idx.Settings, version: str, doc_id: str) -> str | None:

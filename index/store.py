@@ -23,17 +23,26 @@ A build writes a complete new version into a temporary folder, renames it into
 ``versions/`` and only then points ``CURRENT`` at it with one ``os.replace``. A
 reader reads ``CURRENT`` once and loads that folder, so it never sees a
 half-written index; a crash mid-build leaves the previous version served.
+
+The manifest records the SHA-256 of every other file of its version (``checksums``), and loading
+checks them all. When the served version fails the check (a file changed, truncated or missing
+since it was written), ``load`` serves the newest older version that passes, logs a warning, and
+says so on the returned ``Index`` (``fallback_from``, ``fallback_reason``), which the maintainer
+page shows.
 """
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import json
+import logging
 import os
 import shutil
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
+from dataclasses import replace as replaced
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -59,8 +68,9 @@ from index.rows import (
     sentence_columns,
 )
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3  # 3: the manifest records a checksum of every file
 _TMP_PREFIX = ".tmp-"
+_log = logging.getLogger("index")
 
 
 @dataclass(frozen=True)
@@ -95,6 +105,7 @@ class Manifest:
     pages: tuple[PageRecord, ...]
     passage_count: int
     sentence_count: int
+    checksums: dict = field(default_factory=dict)  # path inside the version folder → SHA-256 of its bytes
 
     def page(self, doc_id: str) -> PageRecord:
         for page in self.pages:
@@ -145,6 +156,8 @@ class Index:
     vector_index: object  # a faiss.Index over passage_vectors
     lexical: LexicalIndex
     sentence_vector_rows: FileRows  # sentence_vectors, read row by row
+    fallback_from: str | None = None  # the served version, when it failed its check and this one is served instead
+    fallback_reason: str = ""
 
     @property
     def version(self) -> str:
@@ -292,6 +305,7 @@ def write_version(
         faiss_index = vector_index.build(content.passage_vectors, spec)
         vector_index.save(faiss_index, tmp / "vectors.faiss")
         _fsync_file(tmp / "vectors.faiss")
+        manifest = replaced(manifest, checksums=_checksums(tmp))
         # The manifest goes last: a folder with a manifest is a complete version.
         _write_bytes(tmp / "manifest.json", json.dumps(manifest.to_dict(), indent=2).encode("utf-8"))
         _fsync_dir(tmp)
@@ -422,6 +436,48 @@ def _write_lexical(folder: Path, content: VersionContent, blocks: Blocks) -> Non
     _fsync_dir(folder)
 
 
+def _checksums(folder: Path) -> dict[str, str]:
+    """SHA-256 of every file under ``folder`` but the manifest, by its path inside the folder."""
+    return {
+        path.relative_to(folder).as_posix(): _sha256(path)
+        for path in sorted(folder.rglob("*"))
+        if path.is_file() and path.name != "manifest.json"
+    }
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def verify_version(index_dir: Path, manifest: Manifest) -> None:
+    """Every file of the version has the checksum its manifest recorded; else ``IndexCorruptError`` naming it."""
+    root = _versions_dir(index_dir) / manifest.version
+    if not manifest.checksums:
+        raise IndexCorruptError(
+            f"The index version {manifest.version} in {index_dir} records no checksums. {REBUILD_HINT} --full"
+        )
+    for name, expected in manifest.checksums.items():
+        path = root / name
+        try:
+            found = _sha256(path)
+        except FileNotFoundError:
+            problem = f"{name} is missing"
+        except OSError as exc:
+            problem = f"{name} cannot be read ({exc.strerror})"
+        else:
+            if found == expected:
+                continue
+            problem = f"{name} has changed since it was written"
+        raise IndexCorruptError(
+            f"The index version {manifest.version} in {index_dir} failed its integrity check: {problem}. "
+            f"{REBUILD_HINT} --full"
+        )
+
+
 def _fsync_file(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
@@ -487,14 +543,38 @@ def load(index_dir: Path, version: str | None = None) -> Index:
         served = current_version(index_dir)
         try:
             return _load_version(index_dir, served)
-        except IndexCorruptError:
-            if served is None or current_version(index_dir) == served:
+        except IndexCorruptError as exc:
+            if served is None:
                 raise
+            if current_version(index_dir) == served:
+                return _fall_back(index_dir, served, exc)
     return _load_version(index_dir, current_version(index_dir))
+
+
+def _fall_back(index_dir: Path, served: str, problem: IndexCorruptError) -> Index:
+    """The newest older version that loads and passes its check, instead of a served one that does not."""
+    for version in reversed(list_versions(index_dir)):
+        if version == served:
+            continue
+        try:
+            loaded = _load_version(index_dir, version)
+        except IndexCorruptError:
+            continue
+        _log.warning(
+            "index version %s in %s cannot be served (%s); serving %s, the newest intact version",
+            served,
+            index_dir,
+            problem,
+            version,
+        )
+        loaded.fallback_from, loaded.fallback_reason = served, str(problem)
+        return loaded
+    raise problem
 
 
 def _load_version(index_dir: Path, version: str | None) -> Index:
     manifest = read_manifest(index_dir, version)
+    verify_version(index_dir, manifest)
     root = _versions_dir(index_dir) / manifest.version
     doc_ids = tuple(page.doc_id for page in manifest.pages)
     try:

@@ -22,6 +22,17 @@ except idx.ChatbotError as exc:
     manifest = None
     st.warning(str(exc))
 if manifest is not None:
+    try:
+        answering = staff_ui.served_index(settings)
+    except idx.ChatbotError as exc:
+        st.error(f"Patients cannot be answered: {exc}")
+    else:
+        if answering.fallback_from:
+            st.error(
+                f"The served index version {answering.fallback_from} failed its integrity check "
+                f"({answering.fallback_reason}) Patients are answered from version {answering.version}, the newest "
+                "intact one, until the index is rebuilt with `python -m ingest --full`."
+            )
     st.markdown(f"Served version **`{manifest.version}`**, built **{manifest.built_at}** (UTC)")
     cols = st.columns(2)
     cols[0].metric("Pages", len(manifest.pages))

@@ -242,3 +242,23 @@ def test_the_default_labelled_file_comes_from_settings(staff, use_built_index, p
     monkeypatch.setenv("MBC_EVAL_FILE", str(tmp_path / "mine.jsonl"))
     at = pages.open_signed_in(pages.maintainer, "max")
     assert at.text_input(key="eval-file").value == str(tmp_path / "mine.jsonl")
+
+
+# Index integrity: a damaged served version is named on the maintainer page, with the version patients get.
+@pytest.mark.slow
+def test_a_served_version_that_fails_its_check_is_named_with_the_one_served_instead(
+    staff, own_index, corpus_copy, pages
+):
+    settings = idx.settings_from_env()
+    older = idx.current_version(settings.index_dir)
+    newer = build(settings).version  # the corpus copy's paths differ: a second version
+    vectors = settings.index_dir / "versions" / newer / "passage_vectors.npy"
+    data = bytearray(vectors.read_bytes())
+    data[-1] ^= 0xFF
+    vectors.write_bytes(bytes(data))
+    at = pages.ok(pages.open_signed_in(pages.maintainer, "max"))
+    notice = next(e.value for e in at.error if "failed its integrity check" in e.value)
+    assert notice.startswith(f"The served index version {newer} failed its integrity check")
+    assert "passage_vectors.npy has changed since it was written" in notice
+    assert f"Patients are answered from version {older}, the newest intact one" in notice
+    assert load(settings).index_version == older  # and so they are
