@@ -9,6 +9,7 @@ its message, one calm sentence that names the problem, never a traceback.
     ├── IndexUnavailableError      the on-disk index cannot be used
     │   ├── IndexMissingError      no index has been built yet
     │   └── IndexCorruptError      files are missing, unreadable or inconsistent
+    │       └── IndexIntegrityError  a file no longer matches the checksum its manifest recorded
     ├── ModelError                 the embedding model cannot be loaded or run
     ├── BuildInProgressError       another build holds the index lock
     ├── RefreshError               a page could not be fetched or extracted, or a staged refresh cannot be published
@@ -45,6 +46,10 @@ class IndexMissingError(IndexUnavailableError):
 
 class IndexCorruptError(IndexUnavailableError):
     """The index's files are missing, unreadable or inconsistent."""
+
+
+class IndexIntegrityError(IndexCorruptError):
+    """A file of an index version no longer matches the checksum its manifest recorded."""
 
 
 class ModelError(ChatbotError):

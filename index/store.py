@@ -50,7 +50,7 @@ import numpy as np
 
 from index import lexical as lexical_index
 from index import vectors as vector_index
-from index.errors import REBUILD_HINT, BuildInProgressError, IndexCorruptError, IndexMissingError
+from index.errors import REBUILD_HINT, BuildInProgressError, IndexCorruptError, IndexIntegrityError, IndexMissingError
 from index.lexical import LexicalIndex
 from index.rows import (
     NO_BLOCK,
@@ -472,7 +472,7 @@ def verify_version(index_dir: Path, manifest: Manifest) -> None:
             if found == expected:
                 continue
             problem = f"{name} has changed since it was written"
-        raise IndexCorruptError(
+        raise IndexIntegrityError(
             f"The index version {manifest.version} in {index_dir} failed its integrity check: {problem}. "
             f"{REBUILD_HINT} --full"
         )
@@ -547,11 +547,13 @@ def load(index_dir: Path, version: str | None = None) -> Index:
             if served is None:
                 raise
             if current_version(index_dir) == served:
-                return _fall_back(index_dir, served, exc)
+                if isinstance(exc, IndexIntegrityError):
+                    return _fall_back(index_dir, served, exc)
+                raise
     return _load_version(index_dir, current_version(index_dir))
 
 
-def _fall_back(index_dir: Path, served: str, problem: IndexCorruptError) -> Index:
+def _fall_back(index_dir: Path, served: str, problem: IndexIntegrityError) -> Index:
     """The newest older version that loads and passes its check, instead of a served one that does not."""
     for version in reversed(list_versions(index_dir)):
         if version == served:

@@ -21,6 +21,7 @@ page it would replace (``ingest.refresh``).
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import ipaddress
 import socket
@@ -41,6 +42,7 @@ MAX_REDIRECTS = 5
 MAX_ROBOTS_BYTES = 200_000
 PAGE_TYPES = ("text/html", "application/xhtml+xml", "text/plain", "text/markdown")
 _REDIRECTS = (301, 302, 303, 307, 308)
+_RESOLVER = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="mbc-resolve")
 
 
 @dataclass(frozen=True)
@@ -79,7 +81,7 @@ class Fetcher:
         client = httpx.Client(follow_redirects=False, trust_env=False, headers={"User-Agent": USER_AGENT})
         with watchdog, client:
             while True:
-                target = self._check_address(current, hosts, allow_http)
+                target = self._check_address(current, hosts, allow_http, watchdog)
                 self._check_robots(client, current, hosts, allow_http, watchdog)
                 status, headers, body = self._get(client, current, target, watchdog, self.max_bytes)
                 if status in _REDIRECTS:
@@ -98,7 +100,7 @@ class Fetcher:
 
     # --- the rules -----------------------------------------------------------------------
 
-    def _check_address(self, url: str, hosts: set[str], allow_http: bool) -> _Target:
+    def _check_address(self, url: str, hosts: set[str], allow_http: bool, watchdog: _Watchdog) -> _Target:
         """The scheme, host and resolved address of ``url``, each checked; the address to connect to."""
         try:
             parts = urllib.parse.urlsplit(url)
@@ -121,8 +123,12 @@ class Fetcher:
         if host not in hosts:
             raise RefreshError(f"the host {host} is not one that sources.json lists")
         port = port or (443 if scheme == "https" else 80)
+        # getaddrinfo has no time-out of its own: wait for it only as long as the deadline allows.
+        lookup = _RESOLVER.submit(socket.getaddrinfo, host, port, type=socket.SOCK_STREAM)
         try:
-            found = {info[4][0] for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)}
+            found = {info[4][0] for info in lookup.result(timeout=self._remaining(watchdog.deadline))}
+        except concurrent.futures.TimeoutError as exc:
+            raise RefreshError(f"no complete answer within {self.deadline_s:g} s (resolving {host})") from exc
         except (OSError, UnicodeError) as exc:
             raise RefreshError(f"the host {host} could not be resolved ({exc})") from exc
         addresses = sorted(ipaddress.ip_address(address.split("%", 1)[0]) for address in found)
@@ -171,7 +177,7 @@ class Fetcher:
     ) -> urllib.robotparser.RobotFileParser | None:
         """The parsed robots.txt; None when there is none (RFC 9309: a 4xx allows all, a 5xx allows none)."""
         try:
-            target = self._check_address(url, hosts, allow_http)
+            target = self._check_address(url, hosts, allow_http, watchdog)
             status, _headers, body = self._get(client, url, target, watchdog, MAX_ROBOTS_BYTES)
         except RefreshError as exc:
             raise RefreshError(

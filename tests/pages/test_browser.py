@@ -59,3 +59,60 @@ def test_reviewer_signs_in_and_sees_the_quote_marked_in_its_page(
     page.wait_for_timeout(500)
     page.screenshot(path=str(ARTIFACTS / "reviewer.png"), full_page=True)
     assert dialogs == []  # nothing from the stored text ran as script
+
+
+@pytest.fixture
+def page_server():
+    """The pages' own web server on 127.0.0.1 (see tests/ingest/conftest.py)."""
+    from tests.ingest.conftest import serve
+
+    yield from serve()
+
+
+@pytest.fixture
+def refreshed(staff, own_index, corpus_copy, page_server):
+    """A corpus whose Penn Medicine page has a new paragraph at its address, refreshed into a staged candidate."""
+    import json
+
+    from ingest import Fetcher, build, refresh
+
+    settings = idx.settings_from_env()
+    text = (corpus_copy / "penn-medicine.txt").read_text(encoding="utf-8")
+    page_server.plain["/penn"] = text.replace(
+        "\n\n", "\n\nA new paragraph from the publisher: ask your care team about clinical trials near you.\n\n", 1
+    )
+    sources = json.loads((corpus_copy / "sources.json").read_text(encoding="utf-8"))
+    for entry in sources:  # only the local page has an address: nothing leaves this machine
+        is_penn = entry["file"] == "penn-medicine.txt"
+        entry.update(url=page_server.url("/penn") if is_penn else None, allow_http=is_penn)
+    (corpus_copy / "sources.json").write_text(json.dumps(sources), encoding="utf-8")
+    build(settings)  # the copy's paths and the new address are details of the pages
+    report = refresh(settings, fetcher=Fetcher(deadline_s=5, allow_loopback_for_tests=True))
+    assert report.staged is not None, report.summary()
+    return settings, report.staged
+
+
+def test_maintainer_reviews_the_staged_refresh_and_publishes_it(refreshed, streamlit_server, browser, pages):
+    from playwright.sync_api import expect
+
+    settings, candidate = refreshed
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page = browser.new_page(viewport={"width": 1280, "height": 1400})
+    page.goto(f"{streamlit_server}/Maintainer")
+    page.get_by_role("textbox", name="Name").fill("max")
+    page.get_by_role("textbox", name="Password").fill(pages.passwords["max"])
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_text("Staged refresh: review, then publish or discard")).to_be_visible(timeout=WAIT_MS)
+    page.get_by_text("What changed in penn-medicine").click()
+    expect(page.get_by_text("+A new paragraph from the publisher", exact=False).first).to_be_visible()
+    page.get_by_text("Staged refresh: review, then publish or discard").scroll_into_view_if_needed()
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(ARTIFACTS / "maintainer-staged.png"), full_page=True)
+    assert idx.current_version(settings.index_dir) != candidate.candidate_version  # nothing live yet
+
+    page.get_by_role("button", name="Publish").click()
+    expect(page.get_by_text(f"now serving index version {candidate.candidate_version}", exact=False)).to_be_visible(
+        timeout=WAIT_MS
+    )
+    assert idx.current_version(settings.index_dir) == candidate.candidate_version
+    assert "clinical trials near you" in (settings.corpus_dir / "penn-medicine.txt").read_text(encoding="utf-8")
