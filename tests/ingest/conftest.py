@@ -70,6 +70,15 @@ class Handler(BaseHTTPRequestHandler):
             for _ in range(60):
                 self.wfile.write(b"a" * 65536)
             return None
+        if path == "/short-body":  # promises more than it sends, then hangs up
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", "5000")
+            self.send_header("Connection", "close")
+            self.end_headers()
+            self.wfile.write(GOOD_PAGE.encode("utf-8")[:200])
+            self.close_connection = True
+            return None
         if path == "/gzip":
             body = gzip.compress(GOOD_PAGE.encode())
             self.send_response(200)

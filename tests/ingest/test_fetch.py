@@ -73,6 +73,11 @@ BAD_ANSWERS = [
     ("unknown charset", "/unknown-charset", "unknown charset 'x-no-such'"),
     ("compressed despite identity", "/gzip", "gzip-compressed, though asked not to"),
     ("robots.txt disallows", "/private/page", "robots.txt does not allow fetching"),
+    (
+        "body cut short (was an IncompleteRead traceback)",
+        "/short-body",
+        "the page could not be fetched (RemoteProtocolError",
+    ),
     ("too big, by length", "/big", "more than the 1,000,000 allowed"),
     ("too big, no length", "/big-no-length", "more than the 1,000,000 bytes allowed"),
 ]

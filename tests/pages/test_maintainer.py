@@ -82,6 +82,10 @@ def test_reindex_now_updates_the_index_while_the_patient_page_keeps_answering(st
     assert f"Served version **`{after}`**" in pages.text(at)
     steps = next(t.value for t in at.text if "Now serving" in t.value)
     assert "Embedding" in steps and f"Now serving index version {after}" in steps
+    from ask.staff_log import StaffLog
+
+    logged = StaffLog(settings.staff_db).actions()[0]
+    assert (logged.actor, logged.action) == ("max", "re-index") and f"index version {after}" in logged.detail
 
 
 def test_a_build_already_running_is_reported_calmly(staff, use_built_index, pages):

@@ -247,3 +247,24 @@ def test_a_damaged_audit_database_is_a_clear_message_on_both_staff_pages(staff, 
     assert "is damaged" in error.value and "python -m ask.audit check" in error.value
     maintainer = pages.ok(pages.open_signed_in(pages.maintainer, "max"))
     assert any(e.value.startswith("Answers are not being stored: The audit database") for e in maintainer.error)
+
+
+# Defect 10: verdicts and exports were logged nowhere.
+def test_verdicts_and_exports_go_to_the_staff_action_log(staff, use_built_index, pages, record_answer, quote_of):
+    from ask.staff_log import StaffLog
+
+    served = idx.load(use_built_index.index_dir)
+    sentence = next(s for s in served.sentences if s.doc_id == "penn-medicine" and s.end - s.start > 40)
+    record_answer("where does it spread?", [quote_of(served, "penn-medicine", sentence.start, sentence.end)])
+    at = pages.open_signed_in(pages.reviewer, "ann")
+    quote_id = int(next(r.key for r in at.radio if r.key.startswith("verdict-")).split("-")[1])
+    at.radio(key=f"verdict-{quote_id}").set_value("correct")
+    at.button(key=f"save-{quote_id}").click().run()
+    pages.ok(at)
+    assert b"where does it spread?" in pages.download(at, "export")
+    actions = [(a.actor, a.action, a.detail) for a in StaffLog(use_built_index.staff_db).actions()]
+    assert actions[:3] == [
+        ("ann", "export", "1 answers as CSV"),
+        ("ann", "verdict", f"correct on quote {quote_id}"),
+        ("ann", "sign-in", "as reviewer"),
+    ]
