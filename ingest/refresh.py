@@ -122,6 +122,7 @@ def refresh(
             report.staged = stage_candidate(settings, new_files, report.pages, progress=progress)
         except idx.RefreshError as exc:
             report.not_staged = str(exc)
+            clear_stage(settings)  # an earlier candidate is out of date now
     return report
 
 

@@ -235,3 +235,36 @@ def test_cli_refresh_refuses_every_address_outside_the_rules(small_corpus: Path,
     assert nothing.returncode == 1 and "Nothing is staged" in nothing.stderr and "Traceback" not in nothing.stderr
     shown = _ingest("staged", env=env)
     assert shown.returncode == 0 and shown.stdout.startswith("Nothing is staged")
+
+
+def test_the_candidate_cli_names_stale_citations_and_compares_evaluations(small_corpus: Path, tmp_path: Path):
+    from ask.audit import AuditLog
+
+    settings = settings_from_env()
+    served = index.load(settings.index_dir)
+    old = served.texts["bone"].index("Talk with your doctor")
+    end = served.texts["bone"].index("\n", old)
+    page = served.page("bone")
+    quote = {"text": served.texts["bone"][old:end], "doc_id": "bone", "path": page.path, "title": page.title}
+    quote |= {"publisher": page.publisher, "url": None, "start": old, "end": end, "score": 0.5}
+    AuditLog(settings.audit_db).record(
+        {"question": "q", "status": "answered", "message": "m", "quotes": [quote], "index_version": served.version}, 0
+    )
+    refresh(settings, fetcher=loopback_fetcher())
+    labelled = tmp_path / "labelled.jsonl"
+    labelled.write_text(
+        json.dumps({"id": "b1", "question": "what is the most common sign of bone metastases?", "expect": "answer"})
+        + "\n",
+        encoding="utf-8",
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "ask.candidate", "--eval", str(labelled)],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert f"Citations the candidate {staged(settings).candidate_version} would make stale: 1" in result.stdout
+    assert "answer #1, citation 1 (bone): gone" in result.stdout
+    assert "figure" in result.stdout and "served" in result.stdout and "candidate" in result.stdout
