@@ -25,6 +25,7 @@ import concurrent.futures
 import contextlib
 import ipaddress
 import socket
+import ssl
 import threading
 import time
 import urllib.parse
@@ -68,6 +69,7 @@ class Fetcher:
 
     deadline_s: float = DEFAULT_DEADLINE_S
     max_bytes: int = DEFAULT_MAX_BYTES
+    verify: ssl.SSLContext | bool = True  # the certificates to trust (True: the certifi bundle)
     allow_loopback_for_tests: bool = False
     _robots: dict[str, urllib.robotparser.RobotFileParser | None] = field(default_factory=dict, repr=False)
 
@@ -78,7 +80,9 @@ class Fetcher:
         redirects: list[str] = []
         current = url
         watchdog = _Watchdog(deadline)
-        client = httpx.Client(follow_redirects=False, trust_env=False, headers={"User-Agent": USER_AGENT})
+        client = httpx.Client(
+            follow_redirects=False, trust_env=False, verify=self.verify, headers={"User-Agent": USER_AGENT}
+        )
         with watchdog, client:
             while True:
                 target = self._check_address(current, hosts, allow_http, watchdog)

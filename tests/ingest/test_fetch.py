@@ -6,12 +6,16 @@ The server is on loopback, which the fetcher refuses: these tests use the test-o
 
 from __future__ import annotations
 
+import ssl
+import subprocess
 import time
+from pathlib import Path
 
 import pytest
 
 from index import RefreshError
 from ingest.fetch import Fetcher
+from tests.ingest.conftest import serve
 
 HOSTS = {"127.0.0.1", "169.254.169.254", "10.1.2.3"}
 
@@ -114,3 +118,42 @@ def test_one_deadline_bounds_the_whole_fetch(server, path: str):
     with pytest.raises(RefreshError, match=r"no complete answer within 3 s"):
         fetch(server, path, deadline_s=3)
     assert time.monotonic() - started < 3.8
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A self-signed certificate for "localhost", made with openssl."""
+    folder = tmp_path_factory.mktemp("tls")
+    key, cert = folder / "key.pem", folder / "cert.pem"
+    subject = ["-days", "1", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost"]
+    command = ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert)]
+    subprocess.run([*command, *subject], check=True, capture_output=True, timeout=60)
+    return cert, key
+
+
+@pytest.fixture
+def https_server(certificate):
+    cert, key = certificate
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    for httpd in serve():
+        httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
+        port = httpd.server_address[1]
+        httpd.url = lambda path, host="localhost", port=port: f"https://{host}:{port}{path}"
+        yield httpd
+
+
+def test_https_connects_to_the_checked_address_and_still_verifies_the_host_name(https_server, certificate):
+    trusted = ssl.create_default_context(cafile=str(certificate[0]))
+    fetcher = Fetcher(deadline_s=5, verify=trusted, allow_loopback_for_tests=True)
+    fetched = fetcher.fetch(https_server.url("/page"), allowed_hosts={"localhost"})
+    assert "Bone pain that does not go away" in fetched.text
+    # The same server by its address: the certificate names localhost, so the check fails.
+    with pytest.raises(RefreshError, match=r"the page could not be fetched \(ConnectError: .*certificate"):
+        Fetcher(deadline_s=5, verify=trusted, allow_loopback_for_tests=True).fetch(
+            https_server.url("/page", host="127.0.0.1"), allowed_hosts={"127.0.0.1"}
+        )
+    with pytest.raises(RefreshError, match=r"certificate verify failed"):  # an untrusted certificate
+        Fetcher(deadline_s=5, allow_loopback_for_tests=True).fetch(
+            https_server.url("/page"), allowed_hosts={"localhost"}
+        )
