@@ -1,10 +1,14 @@
 """Read the corpus folder: the pages and their sources manifest, checked before anything is built.
 
 The folder holds pages (``.txt``, ``.md``, ``.html``) and ``sources.json``, a list
-of entries ``{"file", "publisher", "title", "url", "seed", ...}``. A page without
+of entries ``{"file", "publisher", "title", "url", "seed", ...}`` checked against
+``SourceEntry`` (pydantic, unknown fields forbidden; each message names the file, the
+entry and the field). A missing or empty ``sources.json`` is an error; a page without
 an entry is still read, with a warning and its file name as title; an entry whose
-file is missing is an error. Every problem found is reported at once, each naming
-its file, and nothing is built from a corpus that has any.
+file is missing is an error. Symbolic links are refused (every page is a real file
+inside the folder), and so is a page larger than ``max_page_bytes``. Every problem
+found is reported at once, each naming its file, and nothing is built from a corpus
+that has any.
 """
 
 from __future__ import annotations

@@ -6,6 +6,7 @@ import streamlit as st
 
 import index as idx
 import staff_ui
+from ask.audit import last_failure
 from ask.review import METRICS, compare_runs
 
 st.set_page_config(page_title="Maintainer", layout="wide")
@@ -64,8 +65,6 @@ if manifest is not None:
 # --- audit database and staff actions -------------------------------------------------
 
 st.header("Audit database")
-from ask.audit import last_failure  # noqa: E402 - after the sign-in, like the page's other work
-
 try:
     audit_ok = staff_ui.audit_log(str(settings.audit_db))
     audit_ok.check()

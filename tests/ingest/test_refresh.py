@@ -268,3 +268,29 @@ def test_the_candidate_cli_names_stale_citations_and_compares_evaluations(small_
     assert f"Citations the candidate {staged(settings).candidate_version} would make stale: 1" in result.stdout
     assert "answer #1, citation 1 (bone): gone" in result.stdout
     assert "figure" in result.stdout and "served" in result.stdout and "candidate" in result.stdout
+
+
+def test_review_and_publish_through_the_cli(small_corpus: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("MBC_HOLD_SHARE", "0.05")
+    settings = settings_from_env()
+    candidate = refresh(settings, fetcher=loopback_fetcher()).staged
+    env = dict(os.environ)
+
+    shown = _ingest("staged", env=env)
+    assert shown.returncode == 0, shown.stderr
+    assert "updated   bone, 8% of its text changed — HELD: changed more than 5%" in shown.stdout
+    assert "+Talk with your care team about what this means for you and about ways to manage the pain." in shown.stdout
+    assert "Publish with: python -m ingest publish --approve bone" in shown.stdout
+
+    held = _ingest("publish", env=env)
+    assert held.returncode == 1 and "bone changed by more than 5% of its text and is held" in held.stderr
+    assert "Traceback" not in held.stderr and index.current_version(settings.index_dir) == candidate.base_version
+
+    published = _ingest("publish", "--approve", "bone", "--quiet", env=env)
+    assert published.returncode == 0, published.stderr
+    assert published.stdout.startswith(f"Published: now serving index version {candidate.candidate_version}")
+    assert "approved despite large changes: bone" in published.stdout
+    assert index.current_version(settings.index_dir) == candidate.candidate_version
+
+    refresh(settings, fetcher=loopback_fetcher(), timeout=None)  # nothing new now
+    assert _ingest("discard", env=env).stdout.strip() == "Nothing was staged."
