@@ -105,6 +105,10 @@ class StagedRefresh:
             for page in self.updated:
                 lines += ["", f"--- what changed in {page.doc_id} ---", page.diff or "(only spacing changed)"]
         lines.append("")
+        lines.append(
+            "The citations it would make stale, and its evaluation beside the served index's: "
+            "python -m ask.candidate --eval FILE"
+        )
         held = self.held
         lines.append(
             "Publish with: python -m ingest publish"
