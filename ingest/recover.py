@@ -74,20 +74,26 @@ def finish_publish(settings: idx.Settings) -> str:
         ) from exc
     live = settings.corpus_dir
     staged = stage / CANDIDATE / "corpus"
-    if staged.is_dir():
-        # The candidate is removed only after the version is served, so while it exists the copy is still due.
-        for name in write:
-            _copy_into(staged / name, live / name)
-        for name in remove:
-            (live / name).unlink(missing_ok=True)
-        _fsync_dir(live)
-    idx.switch_to(settings.index_dir, version, keep_versions=settings.keep_versions)
-    if (stage / CANDIDATE).is_dir():
-        doomed = stage / f"{TMP_PREFIX}published-{os.getpid()}"
-        os.rename(stage / CANDIDATE, doomed)
-        shutil.rmtree(doomed, ignore_errors=True)
-    (stage / JOURNAL).unlink(missing_ok=True)
-    _fsync_dir(stage)
+    try:
+        if staged.is_dir():
+            # The candidate is removed only after the version is served, so while it exists the copy is still due.
+            for name in write:
+                _copy_into(staged / name, live / name)
+            for name in remove:
+                (live / name).unlink(missing_ok=True)
+            _fsync_dir(live)
+        idx.switch_to(settings.index_dir, version, keep_versions=settings.keep_versions)
+        if (stage / CANDIDATE).is_dir():
+            doomed = stage / f"{TMP_PREFIX}published-{os.getpid()}"
+            os.rename(stage / CANDIDATE, doomed)
+            shutil.rmtree(doomed, ignore_errors=True)
+        (stage / JOURNAL).unlink(missing_ok=True)
+        _fsync_dir(stage)
+    except OSError as exc:
+        raise idx.StorageError(
+            f"A decided publish of index version {version} could not be finished ({exc.strerror or exc}); the "
+            "next python -m ingest command tries again. Free some space or fix the folders' permissions."
+        ) from exc
     return version
 
 
