@@ -248,10 +248,12 @@ def write_version(
     faiss_kind: str | None = None,
     keep_versions: int = 3,
     version: str | None = None,
+    extra_files: dict[str, bytes] | None = None,
 ) -> Manifest:
     """Write ``content`` as a new version, switch ``CURRENT`` to it, prune old versions.
 
-    The caller holds ``build_lock``. Returns the new version's manifest.
+    ``extra_files`` are further files of the version (``index.notes``), written inside it before
+    it is switched to. The caller holds ``build_lock``. Returns the new version's manifest.
     """
     versions = _versions_dir(index_dir)
     versions.mkdir(parents=True, exist_ok=True)
@@ -290,6 +292,8 @@ def write_version(
         faiss_index = vector_index.build(content.passage_vectors, spec)
         vector_index.save(faiss_index, tmp / "vectors.faiss")
         _fsync_file(tmp / "vectors.faiss")
+        for name, data in (extra_files or {}).items():
+            _write_bytes(tmp / Path(name).name, data)
         # The manifest goes last: a folder with a manifest is a complete version.
         _write_bytes(tmp / "manifest.json", json.dumps(manifest.to_dict(), indent=2).encode("utf-8"))
         _fsync_dir(tmp)
