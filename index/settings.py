@@ -13,6 +13,8 @@ settings.
     MBC_STAFF_USERS  staff sign-ins, "name:roles:hash" entries (default: none, staff pages off;
                      make an entry with: python -m ask.access NAME reviewer)
     MBC_EVAL_FILE    the labelled questions "Run evaluation" uses (default: ../shared/eval/dev.jsonl)
+    MBC_PAGE_MAX_AGE_YEARS  a quoted page older than this is marked "may be out of date" (default: 3)
+    MBC_STAFF_IDLE_MINUTES  a staff sign-in ends after this long without use (default: 30)
 """
 
 from __future__ import annotations
@@ -36,6 +38,8 @@ class Settings:
     audit_enabled: bool = True
     staff_users: str = ""
     eval_file: Path = REPO_ROOT.parent / "shared" / "eval" / "dev.jsonl"
+    page_max_age_years: float = 3.0
+    staff_idle_minutes: float = 30.0
 
 
 def settings_from_env(environ: dict[str, str] | None = None) -> Settings:
@@ -47,6 +51,13 @@ def settings_from_env(environ: dict[str, str] | None = None) -> Settings:
         value = env.get(name, "").strip()
         return Path(value).expanduser().resolve() if value else default
 
+    def positive(name: str, default: float) -> float:
+        try:
+            value = float(env.get(name, "").strip())
+        except ValueError:
+            return default
+        return value if 0 < value < float("inf") else default
+
     keep = env.get("MBC_KEEP_VERSIONS", "").strip()
     return Settings(
         corpus_dir=path("MBC_CORPUS_DIR", defaults.corpus_dir),
@@ -57,4 +68,6 @@ def settings_from_env(environ: dict[str, str] | None = None) -> Settings:
         audit_enabled=env.get("MBC_AUDIT", "on").strip().lower() not in {"off", "0", "false", "no"},
         staff_users=env.get("MBC_STAFF_USERS", "").strip(),
         eval_file=path("MBC_EVAL_FILE", defaults.eval_file),
+        page_max_age_years=positive("MBC_PAGE_MAX_AGE_YEARS", defaults.page_max_age_years),
+        staff_idle_minutes=positive("MBC_STAFF_IDLE_MINUTES", defaults.staff_idle_minutes),
     )
