@@ -24,7 +24,7 @@ except idx.ChatbotError as exc:
     manifest = None
     st.warning(str(exc))
 if manifest is not None:
-    st.markdown(f"Served version **`{manifest.version}`**, built **{manifest.built_at}** (UTC)")
+    st.markdown(f"Served version **`{manifest.version}`**, built **{staff_ui.local_time(manifest.built_at)}**")
     cols = st.columns(2)
     cols[0].metric("Pages", len(manifest.pages))
     cols[1].metric("Passages in all", manifest.passage_count)
@@ -41,15 +41,24 @@ if manifest is not None:
             {
                 "title": page.title,
                 "publisher": page.publisher,
-                "address": page.url or "not known",
-                "sha256": page.sha256,
+                "address": page.url,
                 "passages": page.passage_count,
-                "last changed": page.changed_at,
+                "last changed": staff_ui.local_time(page.changed_at),
+                "sha256": page.sha256[:12],
             }
             for page in manifest.pages
         ],
         hide_index=True,
         key="pages-table",
+        width="stretch",
+        column_config={
+            "title": st.column_config.TextColumn("Title", width="large"),
+            "publisher": st.column_config.TextColumn("Publisher", width="medium"),
+            "address": st.column_config.LinkColumn("Address", width="medium", help="Empty when not known"),
+            "passages": st.column_config.NumberColumn("Passages", width="small"),
+            "last changed": st.column_config.TextColumn("Last changed", width="small"),
+            "sha256": st.column_config.TextColumn("SHA-256 (first 12)", width="small"),
+        },
     )
 
 # --- re-index ------------------------------------------------------------------------
@@ -129,36 +138,68 @@ if not runs:
 else:
     latest, previous = runs[0], runs[1] if len(runs) > 1 else None
     st.write(
-        f"Latest run: {latest.created_at} by {latest.run_by} on index {latest.index_version}, "
+        f"Latest run: {staff_ui.local_time(latest.created_at)} by {latest.run_by} on index {latest.index_version}, "
         f"file {latest.eval_file}"
-        + (f". Previous run: {previous.created_at} on index {previous.index_version}." if previous else ".")
+        + (
+            f". Previous run: {staff_ui.local_time(previous.created_at)} on index {previous.index_version}."
+            if previous
+            else ". This is the first run, so there is nothing to compare with yet."
+        )
     )
     rows = compare_runs(latest.overall, previous.overall if previous else None)
     st.dataframe(
         [
             {
                 "figure": METRICS.get(row.name, (row.name, 0))[0],
-                "this run": row.latest,
-                "previous run": row.previous,
-                "change": row.change,
-                "verdict": row.verdict,
+                "this run": staff_ui.figure_text(row.name, row.latest),
+                "previous run": staff_ui.figure_text(row.name, row.previous),
+                "change": staff_ui.change_text(row.name, row.change),
+                "verdict": row.verdict or "—",
             }
             for row in rows
         ],
         hide_index=True,
         key="eval-table",
+        width="stretch",
+        column_config={
+            "figure": st.column_config.TextColumn("Figure", width="large"),
+            "this run": st.column_config.TextColumn("This run", width="small"),
+            "previous run": st.column_config.TextColumn("Previous run", width="small"),
+            "change": st.column_config.TextColumn("Change", width="small"),
+            "verdict": st.column_config.TextColumn("Verdict", width="small"),
+        },
     )
     if worse := [row for row in rows if row.verdict == "worse"]:
         st.warning("Worse than the previous run: " + ", ".join(METRICS.get(r.name, (r.name, 0))[0] for r in worse))
     if latest.by_category:
         with st.expander("By category (this run)"):
+            names = [name for name in METRICS if any(name in figures for figures in latest.by_category.values())]
             st.dataframe(
-                [{"category": name, **figures} for name, figures in latest.by_category.items()],
+                [
+                    {
+                        "category": category,
+                        **{METRICS[name][0]: staff_ui.figure_text(name, figures.get(name)) for name in names},
+                        "questions": figures.get("questions", "—"),
+                    }
+                    for category, figures in latest.by_category.items()
+                ],
                 hide_index=True,
                 key="eval-by-category",
+                width="stretch",
             )
     if (misses := st.session_state.get("eval-misses")) is not None:
-        with st.expander(f"Questions the run in this session got wrong: {len(misses)}"):
-            st.dataframe(
-                [{k: v for k, v in miss.items() if k != "quotes"} for miss in misses], hide_index=True, key="misses"
-            )
+        with st.expander(f"Questions the run in this session got wrong: {len(misses)}", expanded=bool(misses)):
+            if not misses:
+                st.write("None.")
+            for miss in misses:
+                with st.container(border=True):
+                    st.markdown(
+                        f"**{staff_ui.escape_markdown(str(miss.get('id', '')))}** · "
+                        f"{staff_ui.escape_markdown(str(miss.get('category', '')))} · "
+                        f"**{staff_ui.escape_markdown(str(miss.get('miss', '')))}**"
+                    )
+                    st.text(str(miss.get("question", "")))
+                    if miss.get("reason"):
+                        st.caption(f"Why: {staff_ui.escape_markdown(str(miss['reason']))}")
+                    if miss.get("quotes"):
+                        st.text("\n".join(str(quote) for quote in miss["quotes"]))
