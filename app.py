@@ -522,7 +522,7 @@ def render_feedback(turn: Turn, settings: Settings) -> None:
     with st.container(horizontal=True, vertical_alignment="center", gap="small"):
         st.html('<p class="mbc-feedback">Was this helpful?</p>', width="content")
         st.segmented_control(
-            "Was this helpful?",
+            "Helpful?",  # collapsed: the line beside it asks the question
             FEEDBACK_OPTIONS,
             key=key,
             label_visibility="collapsed",
@@ -643,16 +643,27 @@ def add_sources_and_suggestions(turn: Turn, version: str, settings: Settings) ->
             index = open_index(index_dir, version, settings)
             notes = load_notes(index_dir, version, settings)
             today = date.today()
+            quotes = turn.answer["quotes"]
             turn.facts = [
                 source_facts(index, notes, quote, today=today, max_age_years=settings.page_max_age_years)
-                for quote in turn.answer["quotes"]
+                for quote in quotes
             ]
+            for facts in turn.facts:  # a page already quoted for this passage is not named again under another
+                facts["also"] = [other for other in facts["also"] if not _quoted(other, quotes)]
         elif turn.status == "refused" and turn.reason.partition(":")[0].strip() == "refused":
             suggester = load_suggester(index_dir, version, settings)
             turn.suggestions = suggester.suggest(turn.question)
             turn.off_topic = not turn.suggestions and suggester.far_from_pages(turn.question)
     except ChatbotError:
         log.exception("the sources or suggestions for an answer could not be worked out")
+
+
+def _quoted(other: dict, quotes: list[dict]) -> bool:
+    """Whether the other page's sentence overlaps a quote the answer already shows."""
+    return any(
+        q["doc_id"] == other["doc_id"] and int(q["start"]) < other["end"] and other["start"] < int(q["end"])
+        for q in quotes
+    )
 
 
 def main() -> None:
