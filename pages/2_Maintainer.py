@@ -36,15 +36,15 @@ if manifest is not None:
     )
     st.caption("Splitter settings")
     st.json(manifest.splitter, expanded=False)
+    # Sized to fit the main column beside the sidebar at 1280 px; long titles wrap into the cell's tooltip.
     st.dataframe(
         [
             {
                 "title": page.title,
                 "publisher": page.publisher,
-                "address": page.url,
+                "address": page.url or "",
                 "passages": page.passage_count,
                 "last changed": staff_ui.local_time(page.changed_at),
-                "sha256": page.sha256[:12],
             }
             for page in manifest.pages
         ],
@@ -52,14 +52,22 @@ if manifest is not None:
         key="pages-table",
         width="stretch",
         column_config={
-            "title": st.column_config.TextColumn("Title", width="large"),
-            "publisher": st.column_config.TextColumn("Publisher", width="medium"),
-            "address": st.column_config.LinkColumn("Address", width="medium", help="Empty when not known"),
-            "passages": st.column_config.NumberColumn("Passages", width="small"),
-            "last changed": st.column_config.TextColumn("Last changed", width="small"),
-            "sha256": st.column_config.TextColumn("SHA-256 (first 12)", width="small"),
+            "title": st.column_config.TextColumn("Title", width=230),
+            "publisher": st.column_config.TextColumn("Publisher", width=150),
+            "address": st.column_config.LinkColumn(
+                "Address", width=140, display_text=r"https?://(?:www\.)?([^/]+).*", help="Empty when not known"
+            ),
+            "passages": st.column_config.NumberColumn("Passages", width=75),
+            "last changed": st.column_config.TextColumn("Last changed", width=130),
         },
     )
+    with st.expander("Page files and checksums"):
+        st.dataframe(
+            [{"file": page.path, "sha256": page.sha256} for page in manifest.pages],
+            hide_index=True,
+            key="checksums-table",
+            width="stretch",
+        )
 
 # --- re-index ------------------------------------------------------------------------
 

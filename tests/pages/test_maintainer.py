@@ -32,12 +32,14 @@ def test_index_status_shows_the_served_version_and_every_page(staff, use_built_i
     built = staff_ui.local_time(manifest.built_at)
     assert re.fullmatch(r"\d{1,2} [A-Z][a-z]{2} \d{4}, \d{2}:\d{2}", built)  # readable, local
     assert f"Served version **`{manifest.version}`**, built **{built}**" in pages.text(at)
-    table = table_with(at, "sha256")
-    assert list(table.columns) == ["title", "publisher", "address", "passages", "last changed", "sha256"]
-    assert list(table["sha256"]) == [page.sha256[:12] for page in manifest.pages]
+    table = table_with(at, "passages")
+    assert list(table.columns) == ["title", "publisher", "address", "passages", "last changed"]
+    checksums = table_with(at, "sha256")
+    assert list(checksums["sha256"]) == [page.sha256 for page in manifest.pages]
+    assert list(checksums["file"]) == [page.path for page in manifest.pages]
     assert list(table["passages"]) == [page.passage_count for page in manifest.pages]
     assert table["passages"].sum() == manifest.passage_count
-    assert [u if isinstance(u, str) else None for u in table["address"]] == [page.url for page in manifest.pages]
+    assert list(table["address"]) == [page.url or "" for page in manifest.pages]
     assert list(table["last changed"]) == [staff_ui.local_time(page.changed_at) for page in manifest.pages]
     assert json.loads(at.json[0].value) == manifest.splitter
     assert manifest.model in pages.text(at)
