@@ -140,6 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     Example:
         python -m ask.access ann reviewer
         python -m ask.access max reviewer+maintainer
+        printf '%s\n' "$PASSWORD" | python -m ask.access ann reviewer --password-stdin
     """
     import argparse
     import getpass
@@ -150,11 +151,20 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("name", help="the staff member's name, stored with their verdicts")
     parser.add_argument("roles", help="reviewer, maintainer, or reviewer+maintainer")
+    parser.add_argument(
+        "--password-stdin", action="store_true", help="read the password from the first line of stdin (scripts)"
+    )
     args = parser.parse_args(argv)
-    password = getpass.getpass(f"Password for {args.name}: ")
-    if password != getpass.getpass("Again: "):
-        print("Error: the two passwords differ.", file=sys.stderr)
-        return 1
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+        if not password:
+            print("Error: no password on stdin.", file=sys.stderr)
+            return 1
+    else:
+        password = getpass.getpass(f"Password for {args.name}: ")
+        if password != getpass.getpass("Again: "):
+            print("Error: the two passwords differ.", file=sys.stderr)
+            return 1
     try:
         entry = make_entry(args.name, args.roles, password)
     except ChatbotError as exc:

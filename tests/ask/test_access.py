@@ -91,3 +91,16 @@ def test_the_command_refuses_two_different_passwords(monkeypatch, capsys):
     monkeypatch.setattr(getpass, "getpass", lambda prompt="": next(answers))
     assert access.main(["zoe", "reviewer"]) == 1
     assert capsys.readouterr().err.strip() == "Error: the two passwords differ."
+
+
+def test_the_command_reads_a_password_from_stdin_for_scripts(monkeypatch, capsys):
+    import io
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("a password from a script\n"))
+    assert access.main(["ann", "reviewer", "--password-stdin"]) == 0
+    entry = capsys.readouterr().out.splitlines()[0]
+    users = parse_staff_users(entry)
+    assert authenticate(users, "ann", "a password from a script", "reviewer") is not None
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+    assert access.main(["ann", "reviewer", "--password-stdin"]) == 1
+    assert "no password on stdin" in capsys.readouterr().err
