@@ -1,6 +1,8 @@
 """The patient page in a real browser: `streamlit run app.py` driven through Debian's Chromium.
 
-Screenshots go to tests/artifacts/ (git-ignored); docs/screenshot-desktop.png is copied from there.
+Screenshots go to tests/artifacts/ (git-ignored); docs/screenshot-desktop.png (desktop-sources.png),
+docs/screenshot-phone.png (the phone-*.png side by side) and docs/screenshot-saved-conversation.png are
+copied from there.
 """
 
 from __future__ import annotations
