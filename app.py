@@ -362,18 +362,26 @@ def quote_html(number: int, quote: dict, facts: dict | None = None) -> str:
     if agreeing:
         names = ", ".join(escape(other["publisher"]) for other in agreeing)
         lines.append(f'<p class="mbc-also-by">Also said by: {names}</p>')
-    differing = "".join(
-        '<div class="mbc-differ">'
-        f"<p>Another page gives different figures: {source_html(other['publisher'], other['title'], other.get('url'))}</p>"
-        f"<p>“{escape(other['text'])}”</p></div>"
-        for other in facts.get("also", [])
-        if other["figures_differ"]
-    )
+    differing = "".join(_differing_html(other) for other in facts.get("also", []) if other["figures_differ"])
     return (
         f'<figure class="mbc-quote" aria-label="Quote {number}">'
         f"<blockquote>{escape(quote['text'])}</blockquote>"
         f"<figcaption>{''.join(lines)}{differing}</figcaption>"
         "</figure>"
+    )
+
+
+def _differing_html(other: dict) -> str:
+    """Another page's different figures: pointed to when the answer quotes it, else shown with its source."""
+    if other.get("quoted_as"):
+        return (
+            f'<div class="mbc-differ"><p>Quote [{other["quoted_as"]}] gives different figures: '
+            f"{escape(other['publisher'])}</p></div>"
+        )
+    source = source_html(other["publisher"], other["title"], other.get("url"))
+    return (
+        f'<div class="mbc-differ"><p>Another page gives different figures: {source}</p>'
+        f"<p>“{escape(other['text'])}”</p></div>"
     )
 
 
@@ -648,8 +656,15 @@ def add_sources_and_suggestions(turn: Turn, version: str, settings: Settings) ->
                 source_facts(index, notes, quote, today=today, max_age_years=settings.page_max_age_years)
                 for quote in quotes
             ]
-            for facts in turn.facts:  # a page already quoted for this passage is not named again under another
-                facts["also"] = [other for other in facts["also"] if not _quoted(other, quotes)]
+            for facts in turn.facts:
+                # A page quoted in this answer already is not named again under another quote, unless it
+                # gives different figures: then the quote points to it.
+                kept = []
+                for other in facts["also"]:
+                    number = _quoted_as(other, quotes)
+                    if number is None or other["figures_differ"]:
+                        kept.append({**other, "quoted_as": number})
+                facts["also"] = kept
         elif turn.status == "refused" and turn.reason.partition(":")[0].strip() == "refused":
             suggester = load_suggester(index_dir, version, settings)
             turn.suggestions = suggester.suggest(turn.question)
@@ -658,12 +673,12 @@ def add_sources_and_suggestions(turn: Turn, version: str, settings: Settings) ->
         log.exception("the sources or suggestions for an answer could not be worked out")
 
 
-def _quoted(other: dict, quotes: list[dict]) -> bool:
-    """Whether the other page's sentence overlaps a quote the answer already shows."""
-    return any(
-        q["doc_id"] == other["doc_id"] and int(q["start"]) < other["end"] and other["start"] < int(q["end"])
-        for q in quotes
-    )
+def _quoted_as(other: dict, quotes: list[dict]) -> int | None:
+    """The number of the answer's quote that the other page's sentence overlaps, if any."""
+    for number, q in enumerate(quotes, start=1):
+        if q["doc_id"] == other["doc_id"] and int(q["start"]) < other["end"] and other["start"] < int(q["end"]):
+            return number
+    return None
 
 
 def main() -> None:

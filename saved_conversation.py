@@ -68,6 +68,11 @@ def _quote(number: int, quote: dict, facts: dict) -> str:
         parts.append(' <span class="stale">This page may be out of date.</span>')
     parts.append("</figcaption>")
     for other in facts.get("also", []):
+        if other.get("quoted_as"):
+            parts.append(
+                f'<p class="also">Quote [{other["quoted_as"]}] gives different figures: {_e(other["publisher"])}.</p>'
+            )
+            continue
         label = "Another page gives different figures" if other["figures_differ"] else "Also said by"
         parts.append(
             f'<p class="also">{label}: {_source(other["publisher"], other["title"], other.get("url"))} '

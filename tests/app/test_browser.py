@@ -1,4 +1,4 @@
-"""The patient page in a real browser: `streamlit run app.py` driven through Debian's Chromium.
+"""The patient page in a real browser: the app as `make run` serves it (serve.py), driven through Debian's Chromium.
 
 Screenshots go to tests/artifacts/ (git-ignored); docs/screenshot-desktop.png (desktop-sources.png),
 docs/screenshot-phone.png (the phone-*.png side by side) and docs/screenshot-saved-conversation.png are

@@ -481,3 +481,77 @@ def test_a_model_that_failed_to_load_is_tried_again_by_the_next_question(use_bui
     monkeypatch.setattr(index, "load_embedder", real)  # the packages are back
     ask(at, SPREAD)
     assert session_turns(at)[1].answer["status"] == "answered" and quotes_in(answers(at)[1])
+
+
+FIGURES_PAGES = {
+    "one.txt": "Survival\n\nAbout 30 percent of women with metastatic breast cancer live at least five years after diagnosis.\n",
+    "two.txt": "Survival\n\nAbout 15 percent of women with metastatic breast cancer live at least five years after diagnosis.\n",
+}
+
+
+def test_pages_giving_different_figures_are_both_shown_with_their_sources(tmp_path, monkeypatch, open_page):
+    import json
+
+    from ingest import build
+
+    corpus = tmp_path / "figures-corpus"
+    corpus.mkdir()
+    for name, text in FIGURES_PAGES.items():
+        (corpus / name).write_text(text, encoding="utf-8")
+    sources = [
+        {"file": "one.txt", "publisher": "First <b>Publisher</b>", "title": "One", "url": "https://one.example/page"},
+        {"file": "two.txt", "publisher": "Second Publisher", "title": "Two", "url": None},
+    ]
+    (corpus / "sources.json").write_text(json.dumps(sources), encoding="utf-8")
+    monkeypatch.setenv("MBC_CORPUS_DIR", str(corpus))
+    build(settings_from_env())
+    at = open_page()
+    ask(at, "how many women with metastatic breast cancer live at least five years after diagnosis?")
+    [turn] = session_turns(at)
+    assert turn.answer["status"] == "answered"
+    quotes, facts = turn.answer["quotes"], turn.facts
+    assert {q["doc_id"] for q in quotes} == {"one", "two"}  # both pages answer it
+    [(first, first_facts), (second, second_facts)] = list(zip(quotes, facts, strict=True))
+    [other] = first_facts["also"]
+    assert other["doc_id"] == second["doc_id"] and other["figures_differ"] and other["quoted_as"] == 2
+    assert second_facts["also"][0]["quoted_as"] == 1
+    shown = quotes_in(answers(at)[0])
+    assert ("div", {"class": "mbc-differ"}) in shown[0].tags
+    assert f"Quote [2] gives different figures: {second['publisher']}" in shown[0].text
+    assert f"Quote [1] gives different figures: {first['publisher']}" in shown[1].text
+    assert "Also said by" not in shown[0].text + shown[1].text
+    assert ("b", {}) not in shown[0].tags + shown[1].tags  # "First <b>Publisher</b>" stays text
+    saved = ParsedHtml(saved_page(turn))
+    assert "Quote [2] gives different figures" in saved.text
+    assert "30 percent" in saved.text and "15 percent" in saved.text
+
+
+def saved_page(turn) -> str:
+    from datetime import datetime
+
+    import saved_conversation
+
+    return saved_conversation.render([turn], saved_at=datetime(2026, 12, 1), title="T")
+
+
+def test_a_page_giving_other_figures_and_not_quoted_is_shown_under_the_quote():
+    import app
+
+    other = {
+        "doc_id": "two",
+        "publisher": "Second <i>Publisher</i>",
+        "title": "Two",
+        "url": "https://two.example/",
+        "text": "About 15 percent <script>x()</script>",
+        "start": 0,
+        "end": 10,
+        "figures_differ": True,
+        "quoted_as": None,
+    }
+    facts = {"date_kind": "captured", "date": "2026-12-01", "out_of_date": False, "also": [other]}
+    quote = {"text": "About 30 percent", "publisher": "First", "title": "One", "url": None}
+    shown = ParsedHtml(app.quote_html(1, quote, facts))
+    assert ("div", {"class": "mbc-differ"}) in shown.tags
+    assert "Another page gives different figures: Second <i>Publisher</i>: Two" in shown.text
+    assert "About 15 percent <script>x()</script>" in shown.text and ("script", {}) not in shown.tags
+    assert ("a", {"href": "https://two.example/", "target": "_blank", "rel": "noopener noreferrer"}) in shown.tags
