@@ -265,6 +265,16 @@ def plain_html(text: str) -> str:
     return html.escape(text).replace("\n", "<br>")
 
 
+# Short column names for the per-category evaluation table (the full names are in ask.review.METRICS).
+SHORT_NAMES = {
+    "hit_at_1": "hit@1",
+    "hit_at_3": "hit@3",
+    "false_refusal_rate": "false refusals",
+    "correct_refusal_rate": "correct refusals",
+    "urgent_recall": "urgent recall",
+    "verbatim_rate": "verbatim",
+}
+
 # Evaluation figures that are shares of questions, shown as percentages.
 RATES = frozenset(
     {"hit_at_1", "hit_at_3", "false_refusal_rate", "correct_refusal_rate", "urgent_recall", "verbatim_rate"}

@@ -170,23 +170,24 @@ else:
         key="eval-table",
         width="stretch",
         column_config={
-            "figure": st.column_config.TextColumn("Figure", width="large"),
-            "this run": st.column_config.TextColumn("This run", width="small"),
-            "previous run": st.column_config.TextColumn("Previous run", width="small"),
-            "change": st.column_config.TextColumn("Change", width="small"),
-            "verdict": st.column_config.TextColumn("Verdict", width="small"),
+            "figure": st.column_config.TextColumn("Figure", width=290),
+            "this run": st.column_config.TextColumn("This run", width=110),
+            "previous run": st.column_config.TextColumn("Previous run", width=120),
+            "change": st.column_config.TextColumn("Change", width=120),
+            "verdict": st.column_config.TextColumn("Verdict", width=90),
         },
     )
     if worse := [row for row in rows if row.verdict == "worse"]:
         st.warning("Worse than the previous run: " + ", ".join(METRICS.get(r.name, (r.name, 0))[0] for r in worse))
     if latest.by_category:
         with st.expander("By category (this run)"):
-            names = [name for name in METRICS if any(name in figures for figures in latest.by_category.values())]
+            # The rates only, under short names, so the table fits beside the sidebar at 1280 px.
+            shown = [name for name in staff_ui.SHORT_NAMES if any(name in f for f in latest.by_category.values())]
             st.dataframe(
                 [
                     {
                         "category": category,
-                        **{METRICS[name][0]: staff_ui.figure_text(name, figures.get(name)) for name in names},
+                        **{staff_ui.SHORT_NAMES[name]: staff_ui.figure_text(name, figures.get(name)) for name in shown},
                         "questions": figures.get("questions", "—"),
                     }
                     for category, figures in latest.by_category.items()
