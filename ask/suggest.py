@@ -37,6 +37,10 @@ NEAR = 0.45
 FAR = 0.25
 ON_TOPIC = 0.25
 MAX_SUGGESTIONS = 3
+# Each candidate is asked once when the suggester is first used (about 20 ms each): the first
+# MAX_CANDIDATES in page order are checked. The five pages have 90; a corpus with many more headings
+# would need them checked at build time instead.
+MAX_CANDIDATES = 2000
 _CUT_ENDINGS = {"for", "of", "to", "with", "and", "or", "the", "a", "in", "on", "about", "by", "from"}
 
 
@@ -130,7 +134,7 @@ def _raw_candidates(index) -> list[tuple[str, tuple[str, int | None]]]:
         text = index.sentence_text(sentence.id).strip()
         if text.endswith("?"):
             add(text, (sentence.doc_id, None))
-    return found
+    return found[:MAX_CANDIDATES]
 
 
 def _under(index, quote, doc_id: str, heading_block: int | None) -> bool:
@@ -139,9 +143,11 @@ def _under(index, quote, doc_id: str, heading_block: int | None) -> bool:
         return False
     if heading_block is None:
         return True
-    for sentence in index.sentences:
-        if sentence.doc_id == doc_id and sentence.start < quote.end and quote.start < sentence.end:
-            block = int(sentence.block)
-            if block == heading_block or int(index.blocks.heading[block]) == heading_block:
-                return True
-    return False
+    try:
+        doc = index.sentences.doc_ids.index(doc_id)
+    except ValueError:
+        return False
+    columns = index.sentences.columns
+    inside = (columns[0] == doc) & (columns[1] < quote.end) & (columns[2] > quote.start)
+    blocks = np.unique(columns[3][inside]).astype(np.int64)
+    return bool(np.any(blocks == heading_block) or np.any(np.asarray(index.blocks.heading)[blocks] == heading_block))
