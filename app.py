@@ -562,7 +562,9 @@ def render_conversation(conversation: list[Turn], index: Index, settings: Settin
 
 def render_save(conversation: list[Turn]) -> None:
     """New conversation, and the conversation saved as a page to print or keep."""
-    page = saved_conversation.render(conversation, saved_at=datetime.now().astimezone(), title=TITLE)
+    page = saved_conversation.render(
+        conversation, saved_at=datetime.now().astimezone(), title=TITLE, message_of=shown_message
+    )
     with st.container(horizontal=True, gap="small"):
         st.download_button(
             "Save this conversation",

@@ -9,7 +9,7 @@ opens the same anywhere. Every text from a question or a page is escaped.
 from __future__ import annotations
 
 import html
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 
 from quote_sources import date_line, long_date
@@ -82,8 +82,15 @@ def _quote(number: int, quote: dict, facts: dict) -> str:
     return "".join(parts)
 
 
-def render(turns: Iterable, *, saved_at: datetime, title: str) -> str:
-    """The whole conversation as an HTML document; ``turns`` are ``app.Turn`` objects."""
+def render(
+    turns: Iterable, *, saved_at: datetime, title: str, message_of: Callable[[object], str] | None = None
+) -> str:
+    """The whole conversation as an HTML document; ``turns`` are ``app.Turn`` objects.
+
+    ``message_of(turn)`` is what the page said for a turn in its own words (``app.shown_message``);
+    an answer's opening that the conversation already said is not printed again.
+    """
+    said_before: set[str] = set()
     body = [
         f"<h1>{_e(title)}</h1>",
         f'<p class="meta">Saved on {_e(long_date(saved_at.date()))} at {saved_at:%H:%M}.</p>',
@@ -94,7 +101,11 @@ def render(turns: Iterable, *, saved_at: datetime, title: str) -> str:
         if turn.answer is None:
             body.append(f'<p class="said">{_e(turn.problem)}</p>')
         else:
-            body.append(f'<p class="said">{_e(turn.answer["message"])}</p>')
+            message = message_of(turn) if message_of else turn.answer["message"]
+            if not (turn.answer["status"] == "answered" and message in said_before):
+                body.append(f'<p class="said">{_e(message)}</p>')
+            if turn.answer["status"] == "answered":
+                said_before.add(message)
             facts = turn.facts or [{} for _ in turn.answer["quotes"]]
             for quote_number, (quote, fact) in enumerate(zip(turn.answer["quotes"], facts, strict=False), start=1):
                 body.append(_quote(quote_number, quote, fact))

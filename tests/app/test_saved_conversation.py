@@ -31,6 +31,7 @@ def test_it_holds_the_questions_quotes_sources_dates_and_the_not_advice_line(pag
             assert other["text"] in shown.text
     assert turns[1].answer["message"] in shown.text  # the emergency message, with its numbers
     assert not [tag for tag, _ in shown.tags if tag == "script"]
+    assert shown.text.count(turns[0].answer["message"]) == 1
     assert "@page" in saved  # printed with page margins, no fixed paper size: A4 and Letter alike
 
 
@@ -72,3 +73,18 @@ def test_question_and_page_text_are_escaped():
         assert literal in shown.text
     assert "javascript:" not in " ".join(str(attrs) for _, attrs in shown.tags)
     assert "Page updated 2 May 2014. This page may be out of date." in shown.text
+
+
+def test_it_says_what_the_page_said_and_the_opening_once(page: AppTest):
+    import app
+
+    ask(page, SPREAD)
+    ask(page, "what is the capital of France")
+    ask(page, "what about the liver?")
+    turns = session_turns(page)
+    assert turns[1].off_topic and turns[0].status == turns[2].status == "answered"
+    saved = ParsedHtml(
+        saved_conversation.render(turns, saved_at=datetime(2026, 12, 1), title="T", message_of=app.shown_message)
+    )
+    assert app.OFF_TOPIC in saved.text and turns[1].answer["message"] not in saved.text
+    assert saved.text.count(turns[0].answer["message"]) == 1  # the answers' opening, once
