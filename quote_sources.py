@@ -36,7 +36,7 @@ def long_date(day: date) -> str:
 
 
 def page_date(index: Index, notes: Notes, doc_id: str) -> tuple[str, date] | None:
-    """("updated" | "captured", date): the date the page states, else when its text entered the index."""
+    """("updated" | "captured", date): the date the page states, else the day its text entered the index."""
     stated = notes.page_dates.get(doc_id)
     if stated:
         try:
@@ -44,6 +44,9 @@ def page_date(index: Index, notes: Notes, doc_id: str) -> tuple[str, date] | Non
         except ValueError:
             pass
     try:
+        captured = notes.captured.get(doc_id)
+        if captured:
+            return "captured", date.fromisoformat(captured)
         return "captured", datetime.fromisoformat(index.page(doc_id).changed_at).date()
     except (KeyError, ValueError):
         return None

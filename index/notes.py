@@ -7,6 +7,9 @@ Two small JSON files sit in each version folder beside the manifest, written wit
   (``"updated"`` in ``corpus/sources.json``, taken from the page's own text).
 - ``agreement.json``: pairs of sentences on different pages that say the same thing, found at
   build time (``ingest.agreement``), with the rule that found them.
+- ``captured.json``: ``{doc_id: {"text_sha256", "date"}}``, the day this text of the page first
+  entered the index, carried from version to version while the text stays the same (a full
+  rebuild keeps it too); shown as the page's date when the page states none.
 
 A version written before these files existed has neither: ``read_notes`` then returns empty
 notes, and the next build writes them.
@@ -23,6 +26,7 @@ from pathlib import Path
 
 PAGE_DATES_FILE = "page_dates.json"
 AGREEMENT_FILE = "agreement.json"
+CAPTURED_FILE = "captured.json"
 NOTES_FORMAT = 1
 
 
@@ -54,6 +58,7 @@ class Notes:
     """One version's page dates and agreeing sentence pairs."""
 
     page_dates: dict[str, str] = field(default_factory=dict)
+    captured: dict[str, str] = field(default_factory=dict)  # doc_id -> "YYYY-MM-DD"
     rule: AgreementRule | None = None
     # sentence id -> the other pages' sentences agreeing with it, most similar first
     pairs: dict[int, list[Echo]] = field(default_factory=dict)
@@ -71,9 +76,15 @@ class Notes:
 
 
 def notes_files(
-    page_dates: dict[str, str], rule: AgreementRule, pairs: list[tuple[int, int, float, bool]]
+    page_dates: dict[str, str],
+    rule: AgreementRule,
+    pairs: list[tuple[int, int, float, bool]],
+    captured: dict[str, dict[str, str]],
 ) -> dict[str, bytes]:
-    """The two files' bytes, ready for ``write_version(extra_files=...)``; ``pairs`` as (a, b, cosine, differ)."""
+    """The files' bytes, ready for ``write_version(extra_files=...)``.
+
+    ``pairs`` as (a, b, cosine, differ); ``captured`` as ``{doc_id: {"text_sha256", "date"}}``.
+    """
     agreement = {
         "format": NOTES_FORMAT,
         "threshold": rule.threshold,
@@ -83,6 +94,7 @@ def notes_files(
     return {
         PAGE_DATES_FILE: json.dumps(dict(sorted(page_dates.items())), indent=1).encode("utf-8"),
         AGREEMENT_FILE: json.dumps(agreement).encode("utf-8"),
+        CAPTURED_FILE: json.dumps(dict(sorted(captured.items())), indent=1).encode("utf-8"),
     }
 
 
@@ -91,7 +103,27 @@ def has_notes(index_dir: Path, version: str) -> bool:
     from index.store import _versions_dir
 
     folder = _versions_dir(index_dir) / version
-    return (folder / PAGE_DATES_FILE).is_file() and (folder / AGREEMENT_FILE).is_file()
+    return all((folder / name).is_file() for name in (PAGE_DATES_FILE, AGREEMENT_FILE, CAPTURED_FILE))
+
+
+def read_captured(index_dir: Path) -> dict[str, dict[str, str]]:
+    """The served version's ``captured.json`` (``{}`` when there is none), for the next build to carry on."""
+    from index.store import _versions_dir, current_version
+
+    try:
+        version = current_version(index_dir)
+        if version is None:
+            return {}
+        data = json.loads((_versions_dir(index_dir) / version / CAPTURED_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    return {
+        str(doc_id): {"text_sha256": str(entry["text_sha256"]), "date": str(entry["date"])}
+        for doc_id, entry in data.items()
+        if isinstance(entry, dict) and "text_sha256" in entry and "date" in entry
+    }
 
 
 def read_notes(index) -> Notes:
@@ -105,6 +137,11 @@ def read_notes(index) -> Notes:
         dates = json.loads((root / PAGE_DATES_FILE).read_text(encoding="utf-8"))
         notes.page_dates = {str(k): str(v) for k, v in dates.items() if k in index.texts}
     except (OSError, ValueError, AttributeError):
+        pass
+    try:
+        captured = json.loads((root / CAPTURED_FILE).read_text(encoding="utf-8"))
+        notes.captured = {str(k): str(v["date"]) for k, v in captured.items() if k in index.texts}
+    except (OSError, ValueError, AttributeError, KeyError, TypeError):
         pass
     try:
         data = json.loads((root / AGREEMENT_FILE).read_text(encoding="utf-8"))

@@ -228,7 +228,7 @@ def _build_locked(settings: idx.Settings, pages: tuple[SourcePage, ...], *, full
         splitter=splitter_settings(),
         faiss_kind=wanted_kind,
         keep_versions=settings.keep_versions,
-        extra_files=version_notes(content, settings.corpus_dir),
+        extra_files=version_notes(content, settings.corpus_dir, settings.index_dir),
     )
     report.version = manifest.version
     report.total_passages = manifest.passage_count

@@ -7,7 +7,7 @@ from datetime import date
 from pathlib import Path
 
 from index import VersionContent
-from index.notes import notes_files
+from index.notes import notes_files, read_captured
 from ingest.agreement import RULE, agreeing_pairs
 from ingest.corpus import MANIFEST_NAME
 
@@ -35,6 +35,23 @@ def stated_dates(corpus_dir: Path, doc_ids: set[str]) -> dict[str, str]:
     return dates
 
 
-def version_notes(content: VersionContent, corpus_dir: Path) -> dict[str, bytes]:
-    """The notes files for ``content``, built from the corpus in ``corpus_dir``."""
-    return notes_files(stated_dates(corpus_dir, set(content.texts)), RULE, agreeing_pairs(content))
+def captured_dates(content: VersionContent, earlier: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+    """Each page's capture day: kept from ``earlier`` while its text is the same, else the day it changed."""
+    captured = {}
+    for page in content.pages:
+        before = earlier.get(page.doc_id)
+        if before and before["text_sha256"] == page.text_sha256:
+            captured[page.doc_id] = before
+        else:
+            captured[page.doc_id] = {"text_sha256": page.text_sha256, "date": page.changed_at[:10]}
+    return captured
+
+
+def version_notes(content: VersionContent, corpus_dir: Path, index_dir: Path) -> dict[str, bytes]:
+    """The notes files for ``content``, built from the corpus in ``corpus_dir`` and the served version's notes."""
+    return notes_files(
+        stated_dates(corpus_dir, set(content.texts)),
+        RULE,
+        agreeing_pairs(content),
+        captured_dates(content, read_captured(index_dir)),
+    )

@@ -69,7 +69,7 @@ def test_an_index_built_before_notes_gets_them_on_the_next_build(tmp_path: Path,
     copy = tmp_path / "index"
     shutil.copytree(built_index_dir, copy)
     version = (copy / "CURRENT").read_text().strip()
-    for name in ("agreement.json", "page_dates.json"):
+    for name in ("agreement.json", "page_dates.json", "captured.json"):
         (copy / "versions" / version / name).unlink()
     assert read_notes(load(copy)).pairs == {}  # an older version answers without notes
     report = build(Settings(index_dir=copy))
@@ -92,3 +92,23 @@ def test_figures(text: str, expected: set[str]):
 
 def test_content_words_leave_out_the_words_every_page_repeats():
     assert content_words("Metastatic breast cancer most often spreads to the bones.") == {"spread", "bon"}
+
+
+def test_a_capture_date_stays_while_the_text_stays_even_through_a_full_rebuild(tmp_path: Path, built_index_dir: Path):
+    import shutil
+
+    from index.notes import read_captured
+
+    copy = tmp_path / "index"
+    shutil.copytree(built_index_dir, copy)
+    captured = read_captured(copy)
+    assert set(captured) == set(load(copy).texts)
+    version = (copy / "CURRENT").read_text().strip()
+    path = copy / "versions" / version / "captured.json"
+    old = {doc_id: {**entry, "date": "2020-02-02"} for doc_id, entry in captured.items()}
+    old["penn-medicine"] = {**old["penn-medicine"], "text_sha256": "another text"}
+    path.write_text(json.dumps(old), encoding="utf-8")  # as if captured in 2020, one page since changed
+    build(Settings(index_dir=copy), full=True)
+    notes = read_notes(load(copy))
+    assert notes.captured["susan-g-komen"] == "2020-02-02"
+    assert notes.captured["penn-medicine"] != "2020-02-02"
