@@ -224,6 +224,10 @@ def test_sources_agreement_and_the_saved_conversation_on_a_desktop(server: str, 
     page = browser.new_page(viewport={"width": 1280, "height": 900}, accept_downloads=True)
     page.goto(server)
     expect(page.get_by_role("button", name="Where does it usually spread?")).to_be_visible(timeout=ANSWER_MS)
+    page.wait_for_timeout(1500)
+    for first_screen in ("Questions about metastatic breast cancer", "This is not medical advice."):
+        assert in_viewport(page, page.get_by_text(first_screen).first), first_screen
+    assert page.get_by_text("Index version").count() == 0  # that is for the staff pages
     question = "how many women with early breast cancer will develop metastatic disease?"
     answer = type_question(page, question, 0)
     # Under a quote: its page's date, and the other pages that say the same, each openable in context.
