@@ -479,7 +479,8 @@ def render_answer(turn: Turn, index: Index | None, settings: Settings, *, say_op
         st.html(f'<div class="mbc-refused">{paragraphs(shown_message(turn))}</div>')
         render_suggestions(turn)
     else:
-        if say_opening:
+        # The answers' shared opening once per conversation; any other status's message every time.
+        if say_opening or answer["status"] != "answered":
             st.html(f'<div class="mbc-text">{paragraphs(answer["message"])}</div>')
         for number, quote in enumerate(answer["quotes"], start=1):
             facts = turn.facts[number - 1] if number - 1 < len(turn.facts) else {}

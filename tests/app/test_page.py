@@ -555,3 +555,13 @@ def test_a_page_giving_other_figures_and_not_quoted_is_shown_under_the_quote():
     assert "Another page gives different figures: Second <i>Publisher</i>: Two" in shown.text
     assert "About 15 percent <script>x()</script>" in shown.text and ("script", {}) not in shown.tags
     assert ("a", {"href": "https://two.example/", "target": "_blank", "rel": "noopener noreferrer"}) in shown.tags
+
+
+def test_a_status_this_page_does_not_know_yet_still_shows_its_message(page: AppTest):
+    import app
+
+    turn = app.Turn(question="q", answer={"status": "declined", "message": "A new kind of reply.", "quotes": []})
+    page.session_state["turns"] = [turn]
+    page.run()
+    assert not page.exception
+    assert "A new kind of reply." in text_of(answers(page)[0])
