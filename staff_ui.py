@@ -7,23 +7,43 @@ It lives beside ``app.py`` rather than in ``pages/`` because Streamlit lists eve
 from __future__ import annotations
 
 import html
+import json
 import logging
 import time
+from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import streamlit as st
 
 import index as idx
+import staff_session
 from ask.access import ENABLE_HINT, SignInGuard, StaffUser, parse_staff_users
 from ask.audit import AuditLog
 from ask.staff_log import StaffLog
 
 SESSION_KEY = "staff_user"
-LAST_SEEN_KEY = "staff_last_seen"
+LAST_USED_KEY = "staff_last_seen"  # when this tab last used its sign-in (time.time())
+TICKET_KEY = "staff_sign_in_ticket"
+SIGNED_OUT_KEY = "staff_signed_out"  # the message to show once the sign-in has ended
+SIGNED_OUT = "You are signed out."
 _log = logging.getLogger("staff_ui")
 _ROLE_PAGES = {"reviewer": "reviewer page", "maintainer": "maintainer page"}
 # The staff pages, linked from the sidebar once signed in (the patient page does not list them).
 STAFF_PAGES = {"reviewer": ("pages/1_Reviewer.py", "Reviewer"), "maintainer": ("pages/2_Maintainer.py", "Maintainer")}
+
+
+# After a sign-in, the ticket is swapped for the HttpOnly session cookie (the route of serve.py);
+# the ticket is a JSON string literal, and the cookie never passes through this script.
+_KEEP_SIGN_IN_SCRIPT = (
+    '<script>fetch("' + staff_session.ROUTE + '", {method: "POST", credentials: "same-origin", '
+    'headers: {"Content-Type": "application/json"}, body: JSON.stringify({ticket: %s})})'
+    ".catch(function () {});</script>"
+)
+_SIGN_OUT_SCRIPT = (
+    '<script>fetch("' + staff_session.ROUTE + '", {method: "DELETE", credentials: "same-origin"})'
+    ".catch(function () {});</script>"
+)
 
 
 def _configured_users(settings: idx.Settings) -> str:
@@ -36,7 +56,13 @@ def _configured_users(settings: idx.Settings) -> str:
 
 
 def require_sign_in(role: str, settings: idx.Settings) -> StaffUser:
-    """The signed-in staff member with ``role``; otherwise show the sign-in form (or why it is off) and stop."""
+    """The signed-in staff member with ``role``; otherwise show the sign-in form (or why it is off) and stop.
+
+    A sign-in lasts across reloads and staff pages (``staff_session``: a server-side session behind
+    an HttpOnly cookie, when served by ``serve.py``) until "Sign out" or ``MBC_STAFF_IDLE_MINUTES``
+    without use. Wrong passwords are throttled per name and per address in the staff database
+    (``ask.access.SignInGuard``), and sign-ins, sign-outs and failures go to the staff action log.
+    """
     page = _ROLE_PAGES[role]
     try:
         users = parse_staff_users(_configured_users(settings))
@@ -54,18 +80,12 @@ def require_sign_in(role: str, settings: idx.Settings) -> StaffUser:
         st.error(f"The {page} is disabled because its sign-in records cannot be kept: {exc}")
         st.stop()
     client = client_address()
-    signed_in = st.session_state.get(SESSION_KEY)
-    now = time.time()
-    last_seen = st.session_state.get(LAST_SEEN_KEY, now)
-    if isinstance(signed_in, str) and now - last_seen > settings.staff_idle_minutes * 60:
-        st.session_state.pop(SESSION_KEY, None)
-        _record(log, signed_in, "sign-out: idle", f"after {settings.staff_idle_minutes:g} minutes", client)
-        st.info(f"You were signed out after {settings.staff_idle_minutes:g} minutes without activity. Sign in again.")
-        signed_in = None
-    st.session_state[LAST_SEEN_KEY] = now
+    signed_in = _signed_in_name(settings, log, client)
     # Re-read from the current configuration, so a removed account or role stops working at once.
     user = users.get(signed_in) if isinstance(signed_in, str) else None
     if user is not None and user.may(role):
+        if ticket := st.session_state.pop(TICKET_KEY, None):
+            _run_script(_KEEP_SIGN_IN_SCRIPT % json.dumps(ticket))
         with st.sidebar:
             st.write(f"Signed in as **{escape_markdown(user.name)}**")
             for other_role, (path, label) in STAFF_PAGES.items():
@@ -73,13 +93,15 @@ def require_sign_in(role: str, settings: idx.Settings) -> StaffUser:
                     st.page_link(path, label=label)
             st.page_link("app.py", label="Patient chat")
             if st.button("Sign out", key="sign-out"):
-                del st.session_state[SESSION_KEY]
                 _record(log, user.name, "sign-out", "", client)
-                st.rerun()
+                sign_out()
         return user
 
     if user is not None:
         st.info(f"You are signed in as {user.name}, who may not open the {page}. Sign in with another account.")
+    if message := st.session_state.pop(SIGNED_OUT_KEY, None):
+        _run_script(_SIGN_OUT_SCRIPT)
+        st.info(message if isinstance(message, str) else SIGNED_OUT)
     with st.form("sign-in"):
         st.subheader("Staff sign-in")
         name = st.text_input("Name", key="sign-in-name")
@@ -98,9 +120,61 @@ def require_sign_in(role: str, settings: idx.Settings) -> StaffUser:
             st.error(f"That name and password do not open the {page}.")
         else:
             st.session_state[SESSION_KEY] = found.name
-            st.session_state[LAST_SEEN_KEY] = time.time()
+            st.session_state[LAST_USED_KEY] = time.time()
+            st.session_state[TICKET_KEY] = staff_session.issue_ticket(found.name)
             st.rerun()
     st.stop()
+
+
+def _signed_in_name(settings: idx.Settings, log: StaffLog, client: str) -> str | None:
+    """Who is signed in for this tab: its own session state, else the sign-in cookie; None once idle too long.
+
+    An idle sign-out (of the tab or of the cookie's server-side session) is logged and explained.
+    """
+    idle_s = settings.staff_idle_minutes * 60
+    now = time.time()
+    name = st.session_state.get(SESSION_KEY)
+    if isinstance(name, str):
+        if now - float(st.session_state.get(LAST_USED_KEY, now)) > idle_s:
+            _idle_sign_out(settings, log, name, client)
+            return None
+        staff_session.lookup(_cookie(), idle_s=idle_s, now=now)  # keep the cookie's session alive too
+        st.session_state[LAST_USED_KEY] = now
+        return name
+    name, expired = staff_session.check(_cookie(), idle_s=idle_s, now=now)
+    if name is not None:
+        st.session_state[SESSION_KEY] = name
+        st.session_state[LAST_USED_KEY] = now
+    elif expired is not None:
+        _idle_sign_out(settings, log, expired, client)
+    return name
+
+
+def _idle_sign_out(settings: idx.Settings, log: StaffLog, name: str, client: str) -> None:
+    minutes = settings.staff_idle_minutes
+    _record(log, name, "sign-out: idle", f"after {minutes:g} minutes", client)
+    sign_out(rerun=False, message=f"You were signed out after {minutes:g} minutes without activity. Sign in again.")
+
+
+def _cookie() -> str | None:
+    try:
+        return st.context.cookies.get(staff_session.COOKIE)
+    except (AttributeError, RuntimeError):
+        return None
+
+
+def sign_out(*, rerun: bool = True, message: str = SIGNED_OUT) -> None:
+    """End the sign-in for this tab, on the server and (by the page's script) in the browser's cookie."""
+    staff_session.end(_cookie())
+    for key in (SESSION_KEY, LAST_USED_KEY, TICKET_KEY):
+        st.session_state.pop(key, None)
+    st.session_state[SIGNED_OUT_KEY] = message
+    if rerun:
+        st.rerun()
+
+
+def _run_script(script: str) -> None:
+    st.html(script, unsafe_allow_javascript=True)
 
 
 def client_address() -> str:
@@ -192,13 +266,110 @@ def escape_markdown(text: str) -> str:
 
 
 def page_html(body_html: str, *, height_rem: int = 24) -> str:
-    """A scrolling box for highlighted page text (``body_html`` must already be escaped)."""
+    """A scrolling box for highlighted page text (``body_html`` must already be escaped).
+
+    ``scroll_to_marks`` brings the box's ``<mark>`` into view when the box is shown.
+    """
     return (
-        '<div style="max-height:' + str(height_rem) + "rem;overflow-y:auto;border:1px solid rgba(128,128,128,.4);"
+        '<div class="mbc-page-box" style="max-height:'
+        + str(height_rem)
+        + "rem;overflow-y:auto;border:1px solid rgba(128,128,128,.4);"
         'border-radius:.5rem;padding:.75rem;line-height:1.5;font-size:.95rem">' + body_html + "</div>"
     )
+
+
+# A page box opens scrolled to its highlighted quote, a third of the way down the box. Boxes inside a
+# closed expander have no height yet, so the script looks again while the page is open; each box is
+# placed once (a reviewer who scrolls it keeps their place).
+_SCROLL_TO_MARKS = """<script>
+(function () {
+  if (window.mbcMarkWatch) return;
+  window.mbcMarkWatch = true;
+  setInterval(function () {
+    document.querySelectorAll(".mbc-page-box").forEach(function (box) {
+      var mark = box.querySelector("mark");
+      if (!mark || box.dataset.mbcPlaced === "1" || box.clientHeight === 0) return;
+      var offset = mark.getBoundingClientRect().top - box.getBoundingClientRect().top + box.scrollTop;
+      box.scrollTop = Math.max(0, offset - box.clientHeight / 3);
+      box.dataset.mbcPlaced = "1";
+    });
+  }, 200);
+})();
+</script>"""
+
+
+def scroll_to_marks() -> None:
+    """Once per page: every page box opens scrolled to its highlighted quote."""
+    st.html(_SCROLL_TO_MARKS, unsafe_allow_javascript=True)
+
+
+def local_time(moment: str | None) -> str:
+    """A stored UTC timestamp as the reader's local date and time: ``1 Dec 2026, 14:05``.
+
+    The reader's time zone is the browser's (``st.context.timezone``), else this server's.
+    """
+    if not moment:
+        return "—"
+    try:
+        parsed = datetime.fromisoformat(str(moment))
+    except ValueError:
+        return str(moment)
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    zone = None
+    try:
+        name = st.context.timezone
+        zone = ZoneInfo(name) if name else None
+    except (AttributeError, RuntimeError, ValueError, ZoneInfoNotFoundError):
+        zone = None
+    local = parsed.astimezone(zone) if zone else parsed.astimezone()
+    return f"{local.day} {local:%b %Y, %H:%M}"
+
+
+def first_words(text: str, count: int = 12) -> str:
+    """The first ``count`` words of a quote, with "…" when there are more."""
+    words = text.split()
+    return " ".join(words[:count]) + (" …" if len(words) > count else "")
 
 
 def plain_html(text: str) -> str:
     """Untrusted text as escaped HTML with its line breaks kept."""
     return html.escape(text).replace("\n", "<br>")
+
+
+# Short column names for the per-category evaluation table (the full names are in ask.review.METRICS).
+SHORT_NAMES = {
+    "hit_at_1": "hit@1",
+    "hit_at_3": "hit@3",
+    "false_refusal_rate": "false refusals",
+    "correct_refusal_rate": "correct refusals",
+    "urgent_recall": "urgent recall",
+    "verbatim_rate": "verbatim",
+}
+
+# Evaluation figures that are shares of questions, shown as percentages.
+RATES = frozenset(
+    {"hit_at_1", "hit_at_3", "false_refusal_rate", "correct_refusal_rate", "urgent_recall", "verbatim_rate"}
+)
+
+
+def figure_text(name: str, value: object) -> str:
+    """An evaluation figure for people: rates as percentages, "—" when there is none (a first run)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return "—"
+    if name in RATES:
+        return f"{value * 100:.1f} %"
+    if name.endswith("_ms"):
+        return f"{value:,.1f} ms"
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
+
+
+def change_text(name: str, change: object) -> str:
+    """A change between two runs: percentage points for rates, "—" when there is nothing to compare."""
+    if isinstance(change, bool) or not isinstance(change, int | float):
+        return "—"
+    if name in RATES:
+        return f"{change * 100:+.1f} points"
+    if name.endswith("_ms"):
+        return f"{change:+,.1f} ms"
+    return f"{change:+,.1f}"

@@ -238,6 +238,7 @@ def main(argv: list[str] | None = None) -> int:
     Example:
         python -m ask.access ann reviewer
         python -m ask.access max reviewer+maintainer
+        printf '%s\n' "$PASSWORD" | python -m ask.access ann reviewer --password-stdin
     """
     import argparse
     import getpass
@@ -253,7 +254,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     if args.password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
+        line = sys.stdin.readline()
+        if not line:
+            # Nothing at all on stdin (not even an empty line): say so rather than judge a password.
+            print("Error: no password on stdin.", file=sys.stderr)
+            return 1
+        password = line.rstrip("\r\n")
     else:
         password = getpass.getpass(f"Password for {args.name}: ")
         if password != getpass.getpass("Again: "):

@@ -22,6 +22,7 @@ settings.
     MBC_FETCH_TIMEOUT   seconds for one page's whole fetch, redirects and robots.txt included (default: 15)
     MBC_STAFF_IDLE_MINUTES  a staff sign-in ends after this long without a click (default: 30)
     MBC_STAFF_DB     staff sign-in attempts and the staff action log (default: staff.sqlite3 beside MBC_AUDIT_DB)
+    MBC_PAGE_MAX_AGE_YEARS  a quoted page older than this is marked "may be out of date" (default: 3)
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ class Settings:
     fetch_timeout_s: float = 15.0
     staff_idle_minutes: float = 30.0
     staff_db_path: Path | None = None  # None: staff.sqlite3 beside the audit database
+    page_max_age_years: float = 3.0
 
     @property
     def evaluation_dir(self) -> Path:
@@ -115,4 +117,5 @@ def settings_from_env(environ: dict[str, str] | None = None) -> Settings:
         fetch_timeout_s=number("MBC_FETCH_TIMEOUT", defaults.fetch_timeout_s, 0.1, 600.0),
         staff_db_path=Path(staff).expanduser().resolve() if (staff := env.get("MBC_STAFF_DB", "").strip()) else None,
         staff_idle_minutes=number("MBC_STAFF_IDLE_MINUTES", defaults.staff_idle_minutes, 1.0, 24 * 60.0),
+        page_max_age_years=number("MBC_PAGE_MAX_AGE_YEARS", defaults.page_max_age_years, 0.1, 100.0),
     )

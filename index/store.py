@@ -262,11 +262,14 @@ def write_version(
     keep_versions: int = 3,
     version: str | None = None,
     switch: bool = True,
+    extra_files: dict[str, bytes] | None = None,
 ) -> Manifest:
     """Write ``content`` as a new version, switch ``CURRENT`` to it, prune old versions.
 
-    The caller holds ``build_lock``. With ``switch=False`` the version is written complete but not
-    served (a staged candidate is published later with ``switch_to``). Returns the new version's manifest.
+    ``extra_files`` are further files of the version (``index.notes``), written inside it before
+    the checksums are taken, so the manifest covers them like every other file. The caller holds
+    ``build_lock``. With ``switch=False`` the version is written complete but not served (a staged
+    candidate is published later with ``switch_to``). Returns the new version's manifest.
     """
     versions = _versions_dir(index_dir)
     versions.mkdir(parents=True, exist_ok=True)
@@ -305,6 +308,8 @@ def write_version(
         faiss_index = vector_index.build(content.passage_vectors, spec)
         vector_index.save(faiss_index, tmp / "vectors.faiss")
         _fsync_file(tmp / "vectors.faiss")
+        for name, data in (extra_files or {}).items():
+            _write_bytes(tmp / Path(name).name, data)
         manifest = replaced(manifest, checksums=_checksums(tmp))
         # The manifest goes last: a folder with a manifest is a complete version.
         _write_bytes(tmp / "manifest.json", json.dumps(manifest.to_dict(), indent=2).encode("utf-8"))

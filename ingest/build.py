@@ -17,8 +17,10 @@ from pathlib import Path
 import numpy as np
 
 import index as idx
+from index.notes import has_notes
 from ingest.corpus import SourcePage, read_corpus
 from ingest.embed import embed_texts, known_vectors
+from ingest.notes import version_notes
 from ingest.recover import recover
 from ingest.segment import segment
 from ingest.split import split_passages, splitter_settings
@@ -179,7 +181,11 @@ def _build_locked(settings: idx.Settings, pages: tuple[SourcePage, ...], *, full
     wanted_kind = settings.faiss_index
     kind_changed = bool(previous and wanted_kind and previous.faiss_index.get("kind") != wanted_kind)
 
-    if previous and not (report.added or report.changed or report.removed or report.details_changed or kind_changed):
+    # A version written before notes existed (index.notes) gets a new version with them, reusing every vector.
+    notes_missing = bool(previous and not has_notes(settings.index_dir, previous.version))
+    if previous and not (
+        report.added or report.changed or report.removed or report.details_changed or kind_changed or notes_missing
+    ):
         report.total_passages = previous.passage_count
         report.passage_counts = {page.doc_id: page.passage_count for page in previous.pages}
         say("Index is up to date")
@@ -248,6 +254,7 @@ def _build_locked(settings: idx.Settings, pages: tuple[SourcePage, ...], *, full
         splitter=splitter_settings(),
         faiss_kind=wanted_kind,
         keep_versions=settings.keep_versions,
+        extra_files=version_notes(content, settings.corpus_dir, settings.index_dir),
     )
     report.version = manifest.version
     report.total_passages = manifest.passage_count

@@ -47,6 +47,7 @@ st.set_page_config(page_title="Reviewer", layout="wide")
 st.title("Reviewer: cited passages")
 settings = idx.settings_from_env()
 reviewer = staff_ui.require_sign_in("reviewer", settings)
+staff_ui.scroll_to_marks()
 
 try:
     log = staff_ui.audit_log(str(settings.audit_db))
@@ -135,7 +136,7 @@ def show_quote(answer: StoredAnswer, quote: StoredQuote) -> None:
     else:
         check = check_citation(quote, texts)
         if check.stale:
-            st.error(check.description, icon="⚠️")
+            st.error(check.description, icon=":material/warning:")
             old_page = staff_ui.page_when_answered(settings, answer.index_version, quote.doc_id)
             if old_page is not None and old_page[quote.start : quote.end] == quote.text:
                 st.caption(
@@ -150,7 +151,7 @@ def show_quote(answer: StoredAnswer, quote: StoredQuote) -> None:
                 st.caption(f"The page's new text{where_now}:")
                 st.html(staff_ui.page_html(highlight_html(check.page_text, check.start, check.end)))
         else:
-            st.success(check.description, icon="✅")
+            st.success(check.description, icon=":material/check_circle:")
             st.caption("The full page as indexed, the quote highlighted:")
             st.html(staff_ui.page_html(highlight_html(check.page_text, check.start, check.end)))
 
@@ -158,7 +159,7 @@ def show_quote(answer: StoredAnswer, quote: StoredQuote) -> None:
         current = quote.verdict
         esc = staff_ui.escape_markdown
         st.info(
-            f"Verdict: {current.label}, by {esc(current.reviewer)} at {current.created_at}"
+            f"Verdict: {current.label}, by {esc(current.reviewer)}, {staff_ui.local_time(current.created_at)}"
             + (f". Comment: {esc(current.comment)}" if current.comment else ""),
         )
         try:
@@ -167,7 +168,9 @@ def show_quote(answer: StoredAnswer, quote: StoredQuote) -> None:
             history = []
             st.caption(f"Earlier verdicts cannot be read: {exc}")
         if len(history) > 1:
-            earlier = (f"{v.label} by {esc(v.reviewer)} at {v.created_at}" for v in reversed(history[:-1]))
+            earlier = (
+                f"{v.label} by {esc(v.reviewer)}, {staff_ui.local_time(v.created_at)}" for v in reversed(history[:-1])
+            )
             st.caption("Earlier verdicts: " + "; ".join(earlier))
     with st.form(key=f"verdict-form-{quote.id}"):
         options = list(VERDICTS)
@@ -206,18 +209,29 @@ for answer in listed:
     with st.container(border=True):
         feedback_text = {None: "no feedback", True: "helpful", False: "not helpful"}[answer.helpful]
         st.markdown(
-            f"**#{answer.id}** · {answer.created_at} · **{answer.status}** · patient said: {feedback_text} · "
-            f"{answer.history_len} earlier turn(s) · index {answer.index_version}"
+            f"**#{answer.id}** · {staff_ui.local_time(answer.created_at)} · **{answer.status}** · "
+            f"patient said: {feedback_text} · {answer.history_len} earlier turn(s) · "
+            f"index {staff_ui.escape_markdown(answer.index_version)}"
         )
         st.caption("Question")
         st.text(answer.question)
-        st.caption("Message shown")
-        st.text(answer.message)
-        if answer.reason:
-            st.caption(f"Why this status: {staff_ui.escape_markdown(answer.reason)}")
+        if answer.status != "answered":
+            # An answer's opening is the same for every answer; a refusal's or emergency's message is not.
+            st.caption("Message shown")
+            st.text(answer.message)
+            if answer.reason:
+                st.caption(f"Why this status: {staff_ui.escape_markdown(answer.reason)}")
+        if answer.quotes:
+            st.caption("Quotes")
+            st.text(
+                "\n".join(
+                    f"{quote.position + 1}. “{staff_ui.first_words(quote.text)}” ({quote.publisher})"
+                    for quote in answer.quotes
+                )
+            )
         for quote in answer.quotes:
-            label = f"Citation {quote.position + 1}: {quote.publisher}, {quote.title}"
+            label = f"Citation {quote.position + 1}: {quote.publisher}, “{staff_ui.first_words(quote.text, 8)}”"
             if texts is not None and check_citation(quote, texts).stale:
-                label = "⚠️ Stale · " + label
+                label = "Stale · " + label
             with st.expander(staff_ui.escape_markdown(label)):
                 show_quote(answer, quote)

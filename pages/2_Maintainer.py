@@ -34,7 +34,7 @@ if manifest is not None:
                 f"({answering.fallback_reason}) Patients are answered from version {answering.version}, the newest "
                 "intact one, until the index is rebuilt with `python -m ingest --full`."
             )
-    st.markdown(f"Served version **`{manifest.version}`**, built **{manifest.built_at}** (UTC)")
+    st.markdown(f"Served version **`{manifest.version}`**, built **{staff_ui.local_time(manifest.built_at)}**")
     cols = st.columns(2)
     cols[0].metric("Pages", len(manifest.pages))
     cols[1].metric("Passages in all", manifest.passage_count)
@@ -46,21 +46,38 @@ if manifest is not None:
     )
     st.caption("Splitter settings")
     st.json(manifest.splitter, expanded=False)
+    # Sized to fit the main column beside the sidebar at 1280 px; long titles wrap into the cell's tooltip.
     st.dataframe(
         [
             {
                 "title": page.title,
                 "publisher": page.publisher,
-                "address": page.url or "not known",
-                "sha256": page.sha256,
+                "address": page.url or "",
                 "passages": page.passage_count,
-                "last changed": page.changed_at,
+                "last changed": staff_ui.local_time(page.changed_at),
             }
             for page in manifest.pages
         ],
         hide_index=True,
         key="pages-table",
+        width="stretch",
+        column_config={
+            "title": st.column_config.TextColumn("Title", width=230),
+            "publisher": st.column_config.TextColumn("Publisher", width=150),
+            "address": st.column_config.LinkColumn(
+                "Address", width=140, display_text=r"https?://(?:www\.)?([^/]+).*", help="Empty when not known"
+            ),
+            "passages": st.column_config.NumberColumn("Passages", width=75),
+            "last changed": st.column_config.TextColumn("Last changed", width=130),
+        },
     )
+    with st.expander("Page files and checksums"):
+        st.dataframe(
+            [{"file": page.path, "sha256": page.sha256} for page in manifest.pages],
+            hide_index=True,
+            key="checksums-table",
+            width="stretch",
+        )
 
 # --- audit database and staff actions -------------------------------------------------
 
@@ -72,7 +89,7 @@ except idx.ChatbotError as exc:
     st.error(f"Answers are not being stored: {exc}")
 else:
     if failure := last_failure(settings.audit_db):
-        st.error(f"Storing answers failed at {failure[0]} (UTC): {failure[1]}")
+        st.error(f"Storing answers failed at {staff_ui.local_time(failure[0])}: {failure[1]}")
     elif not settings.audit_enabled:
         st.info("Answer storage is off (MBC_AUDIT=off).")
     else:
@@ -87,11 +104,18 @@ with st.expander("Staff actions (newest first)"):
     else:
         st.dataframe(
             [
-                {"when": a.created_at, "who": a.actor, "action": a.action, "detail": a.detail, "from": a.client}
+                {
+                    "when": staff_ui.local_time(a.created_at),
+                    "who": a.actor,
+                    "action": a.action,
+                    "detail": a.detail,
+                    "from": a.client,
+                }
                 for a in actions
             ],
             hide_index=True,
             key="staff-actions",
+            width="stretch",
         )
 
 # --- re-index ------------------------------------------------------------------------
@@ -159,7 +183,7 @@ if candidate is None:
     st.info("Nothing is staged. “Refresh pages from their addresses” fetches pages into a candidate for review.")
 else:
     st.write(
-        f"Fetched {candidate.created_at} (UTC), made from served version `{candidate.base_version or 'none'}`; "
+        f"Fetched {staff_ui.local_time(candidate.created_at)}, made from served version `{candidate.base_version or 'none'}`; "
         f"candidate index `{candidate.candidate_version}`. A page whose text changed by more than "
         f"{candidate.hold_share:.0%} is held until you approve it."
     )
@@ -288,36 +312,69 @@ if not runs:
 else:
     latest, previous = runs[0], runs[1] if len(runs) > 1 else None
     st.write(
-        f"Latest run: {latest.created_at} by {latest.run_by} on index {latest.index_version}, "
+        f"Latest run: {staff_ui.local_time(latest.created_at)} by {latest.run_by} on index {latest.index_version}, "
         f"file {latest.eval_file}"
-        + (f". Previous run: {previous.created_at} on index {previous.index_version}." if previous else ".")
+        + (
+            f". Previous run: {staff_ui.local_time(previous.created_at)} on index {previous.index_version}."
+            if previous
+            else ". This is the first run, so there is nothing to compare with yet."
+        )
     )
     rows = compare_runs(latest.overall, previous.overall if previous else None)
     st.dataframe(
         [
             {
                 "figure": METRICS.get(row.name, (row.name, 0))[0],
-                "this run": row.latest,
-                "previous run": row.previous,
-                "change": row.change,
-                "verdict": row.verdict,
+                "this run": staff_ui.figure_text(row.name, row.latest),
+                "previous run": staff_ui.figure_text(row.name, row.previous),
+                "change": staff_ui.change_text(row.name, row.change),
+                "verdict": row.verdict or "—",
             }
             for row in rows
         ],
         hide_index=True,
         key="eval-table",
+        width="stretch",
+        column_config={
+            "figure": st.column_config.TextColumn("Figure", width=290),
+            "this run": st.column_config.TextColumn("This run", width=110),
+            "previous run": st.column_config.TextColumn("Previous run", width=120),
+            "change": st.column_config.TextColumn("Change", width=120),
+            "verdict": st.column_config.TextColumn("Verdict", width=90),
+        },
     )
     if worse := [row for row in rows if row.verdict == "worse"]:
         st.warning("Worse than the previous run: " + ", ".join(METRICS.get(r.name, (r.name, 0))[0] for r in worse))
     if latest.by_category:
         with st.expander("By category (this run)"):
+            # The rates only, under short names, so the table fits beside the sidebar at 1280 px.
+            shown = [name for name in staff_ui.SHORT_NAMES if any(name in f for f in latest.by_category.values())]
             st.dataframe(
-                [{"category": name, **figures} for name, figures in latest.by_category.items()],
+                [
+                    {
+                        "category": category,
+                        **{staff_ui.SHORT_NAMES[name]: staff_ui.figure_text(name, figures.get(name)) for name in shown},
+                        "questions": figures.get("questions", "—"),
+                    }
+                    for category, figures in latest.by_category.items()
+                ],
                 hide_index=True,
                 key="eval-by-category",
+                width="stretch",
             )
     if (misses := st.session_state.get("eval-misses")) is not None:
-        with st.expander(f"Questions the run in this session got wrong: {len(misses)}"):
-            st.dataframe(
-                [{k: v for k, v in miss.items() if k != "quotes"} for miss in misses], hide_index=True, key="misses"
-            )
+        with st.expander(f"Questions the run in this session got wrong: {len(misses)}", expanded=bool(misses)):
+            if not misses:
+                st.write("None.")
+            for miss in misses:
+                with st.container(border=True):
+                    st.markdown(
+                        f"**{staff_ui.escape_markdown(str(miss.get('id', '')))}** · "
+                        f"{staff_ui.escape_markdown(str(miss.get('category', '')))} · "
+                        f"**{staff_ui.escape_markdown(str(miss.get('miss', '')))}**"
+                    )
+                    st.text(str(miss.get("question", "")))
+                    if miss.get("reason"):
+                        st.caption(f"Why: {staff_ui.escape_markdown(str(miss['reason']))}")
+                    if miss.get("quotes"):
+                        st.text("\n".join(str(quote) for quote in miss["quotes"]))

@@ -208,3 +208,16 @@ def test_the_staff_action_log_is_append_only(tmp_path):
     assert [(a.actor, a.action, a.detail, a.client) for a in log.actions()] == [
         ("max", "publish", "now serving v2", "10.0.0.1")
     ]
+
+
+def test_the_command_reads_a_password_from_stdin_for_scripts(monkeypatch, capsys):
+    import io
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("a password from a script\n"))
+    assert access.main(["ann", "reviewer", "--password-stdin"]) == 0
+    entry = capsys.readouterr().out.splitlines()[0]
+    users = parse_staff_users(entry)
+    assert authenticate(users, "ann", "a password from a script", "reviewer") is not None
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+    assert access.main(["ann", "reviewer", "--password-stdin"]) == 1
+    assert "no password on stdin" in capsys.readouterr().err

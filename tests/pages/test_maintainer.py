@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 import threading
 from pathlib import Path
 
 import pytest
 
 import index as idx
+import staff_ui
 from ask import load
 from ask.audit import AuditLog
 from ingest import build
@@ -26,13 +28,18 @@ def test_index_status_shows_the_served_version_and_every_page(staff, use_built_i
     manifest = idx.read_manifest(use_built_index.index_dir)
     at = pages.open_signed_in(pages.maintainer, "max")
     assert {m.label: m.value for m in at.metric} == {"Pages": "5", "Passages in all": str(manifest.passage_count)}
-    assert f"Served version **`{manifest.version}`**, built **{manifest.built_at}** (UTC)" in pages.text(at)
-    table = table_with(at, "sha256")
-    assert list(table.columns) == ["title", "publisher", "address", "sha256", "passages", "last changed"]
-    assert list(table["sha256"]) == [page.sha256 for page in manifest.pages]
+    built = staff_ui.local_time(manifest.built_at)
+    assert re.fullmatch(r"\d{1,2} [A-Z][a-z]{2} \d{4}, \d{2}:\d{2}", built)  # readable, local
+    assert f"Served version **`{manifest.version}`**, built **{built}**" in pages.text(at)
+    table = table_with(at, "passages")
+    assert list(table.columns) == ["title", "publisher", "address", "passages", "last changed"]
+    checksums = table_with(at, "sha256")
+    assert list(checksums["sha256"]) == [page.sha256 for page in manifest.pages]
+    assert list(checksums["file"]) == [page.path for page in manifest.pages]
     assert list(table["passages"]) == [page.passage_count for page in manifest.pages]
     assert table["passages"].sum() == manifest.passage_count
-    assert "not known" in list(table["address"])  # pages without an address say so
+    assert list(table["address"]) == [page.url or "" for page in manifest.pages]
+    assert list(table["last changed"]) == [staff_ui.local_time(page.changed_at) for page in manifest.pages]
     assert json.loads(at.json[0].value) == manifest.splitter
     assert manifest.model in pages.text(at)
 
@@ -221,7 +228,10 @@ def test_run_evaluation_shows_figures_next_to_the_previous_run(
     first = table_with(at, "previous run")
     assert list(first.columns) == ["figure", "this run", "previous run", "change", "verdict"]
     assert first["figure"].iloc[0] == "right page first (hit@1)"
-    assert first["previous run"].isna().all()
+    assert (first["previous run"] == "—").all() and (first["change"] == "—").all()  # a first run: nothing to compare
+    assert "This is the first run" in pages.text(at)
+    hit = first[first["figure"] == "right page first (hit@1)"].iloc[0]
+    assert re.fullmatch(r"\d{1,3}\.\d %", hit["this run"])  # a rate, as a percentage
 
     at.button(key="run-eval").click().run()
     pages.ok(at)
@@ -230,7 +240,8 @@ def test_run_evaluation_shows_figures_next_to_the_previous_run(
     assert len(runs) == 2 and runs[0].run_by == "max" and runs[0].eval_file == str(labelled.resolve())
     assert second["previous run"].fillna(-1).tolist() == first["this run"].fillna(-1).tolist()
     hit_at_1 = second[second["figure"] == "right page first (hit@1)"].iloc[0]
-    assert hit_at_1["this run"] == runs[0].overall["hit_at_1"] and hit_at_1["verdict"] == "same"
+    assert hit_at_1["this run"] == f"{runs[0].overall['hit_at_1'] * 100:.1f} %" and hit_at_1["verdict"] == "same"
+    assert hit_at_1["change"] == "+0.0 points"
 
 
 def test_a_missing_labelled_file_is_reported_calmly(staff, use_built_index, pages, tmp_path, monkeypatch):
