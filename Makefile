@@ -10,9 +10,10 @@ EVAL ?= data/dev.jsonl
 
 .PHONY: run test install model index lint eval cv fit bench browser clean
 
-## Serve the app on 127.0.0.1 (creates the venv and builds or updates the index first).
+## Serve the app on HOST:PORT (default 127.0.0.1:8501), after creating the venv and building or
+## updating the index; the model loads before the server listens (serve.py).
 run: index
-	$(BIN)/streamlit run app.py --server.headless true --server.address $(HOST) --server.port $(PORT)
+	$(BIN)/python serve.py --host $(HOST) --port $(PORT)
 
 ## Lint, then run every test (the real model, FAISS, Streamlit and a headless Chromium).
 test: model

@@ -13,12 +13,24 @@ Tables (``PRAGMA user_version`` holds the schema version)::
     quotes     the answer's citations in order: page, offsets, text, score
     verdicts   reviewers' judgements of a quote; the newest row for a quote is its verdict
     eval_runs  figures from "Run evaluation" on the maintainer page, newest last
+
+Staff sign-ins and actions are kept apart, in ``ask.staff_log``, so the staff pages still open (and
+show the failure) when this database is damaged.
+
+Opening a database checks its integrity (``PRAGMA quick_check``); a failure to open, check or write
+is logged and remembered for this process (``last_failure``), so the patient page stops saying
+questions are saved and the maintainer page shows the failure.
+
+    python -m ask.audit check                  # the integrity check, and counts
+    python -m ask.audit backup BACKUP.sqlite3  # a consistent copy while the app runs (SQLite online backup)
+    python -m ask.audit prune --before 2026-01-01   # delete answers (and their quotes, verdicts) older than a date
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import sqlite3
 import threading
 from collections.abc import Iterator, Mapping
@@ -41,9 +53,11 @@ __all__ = [
     "StoredAnswer",
     "StoredQuote",
     "Verdict",
+    "last_failure",
 ]
 
 SCHEMA_VERSION = 1
+_log = logging.getLogger("ask.audit")
 STATUSES = ("answered", "refused", "urgent")
 # A verdict's stored value and the words reviewers see for it.
 VERDICTS = {
@@ -104,6 +118,26 @@ CREATE TABLE eval_runs (
     run_by        TEXT NOT NULL
 );
 """
+
+_failures: dict[str, tuple[str, str]] = {}
+_failures_lock = threading.Lock()
+
+
+def last_failure(path: Path | str) -> tuple[str, str] | None:
+    """When and why this process last failed to open or write the audit database at ``path``, if it has not
+    succeeded since: ``(time, message)``, else None."""
+    with _failures_lock:
+        return _failures.get(str(Path(path)))
+
+
+def _note(path: Path, error: BaseException | None) -> None:
+    with _failures_lock:
+        if error is None:
+            _failures.pop(str(path), None)
+            return
+        _failures[str(path)] = (_now(), str(error))
+    _log.error("audit database %s: %s", path, error)
+
 
 # The newest verdict of quote ``q``; verdict ids grow with time.
 _LATEST_VERDICT = "(SELECT MAX(v.id) FROM verdicts v WHERE v.quote_id = q.id)"
@@ -264,10 +298,15 @@ class AuditLog:
         self._busy_timeout_s = busy_timeout_s
         self._schema_lock = threading.Lock()
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise AuditError(f"The folder for the audit database {self.path} cannot be created: {exc}.") from exc
-        self._create_schema()
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise AuditError(f"The folder for the audit database {self.path} cannot be created: {exc}.") from exc
+            self._create_schema()
+            self.check()
+        except AuditError as exc:
+            _note(self.path, exc)
+            raise
         # SQLite checkpoints the WAL into the main file (and fsyncs) whenever the *last* connection
         # closes; this idle one keeps per-call connections from being the last, which makes a write
         # about 0.6 ms instead of about 20 ms.
@@ -346,6 +385,51 @@ class AuditLog:
             finally:
                 connection.close()
 
+    def check(self) -> None:
+        """SQLite's quick integrity check; raises ``AuditError`` naming the file when it finds damage."""
+        try:
+            connection = sqlite3.connect(self.path, timeout=self._busy_timeout_s)
+            try:
+                found = [row[0] for row in connection.execute("PRAGMA quick_check(5)")]
+            finally:
+                connection.close()
+        except sqlite3.DatabaseError as exc:
+            found = [str(exc)]
+        except sqlite3.Error as exc:
+            raise AuditError(f"The audit database {self.path} cannot be checked: {exc}.") from exc
+        if found != ["ok"]:
+            raise AuditError(
+                f"The audit database {self.path} is damaged ({'; '.join(found)}). Restore it from a backup "
+                "(python -m ask.audit backup makes one), or move it aside so a new one is started."
+            )
+
+    def backup(self, target: Path | str) -> Path:
+        """A consistent copy of the database at ``target``, made with SQLite's online backup while it is in use."""
+        target = Path(target)
+        if target.exists():
+            raise AuditError(f"{target} exists already; name a new file for the backup.")
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            source = sqlite3.connect(self.path, timeout=self._busy_timeout_s)
+            try:
+                copy = sqlite3.connect(target)
+                try:
+                    source.backup(copy)
+                finally:
+                    copy.close()
+            finally:
+                source.close()
+        except (OSError, sqlite3.Error) as exc:
+            target.unlink(missing_ok=True)
+            raise AuditError(f"The audit database {self.path} could not be backed up to {target}: {exc}.") from exc
+        return target
+
+    def prune(self, before: date) -> int:
+        """Delete answers (and their quotes and verdicts) stored before ``before``; returns how many."""
+        with self._connect(write=True) as db:
+            cursor = db.execute("DELETE FROM answers WHERE created_at < ?", (before.isoformat(),))
+            return int(cursor.rowcount)
+
     # --- the patient page --------------------------------------------------------------
 
     def record(self, answer: object, history_len: int, *, at: datetime | None = None) -> int:
@@ -393,29 +477,38 @@ class AuditLog:
             ]
         except (KeyError, TypeError, ValueError) as exc:
             raise AuditError(f"An answer to record is missing a field or has a wrong one: {exc!r}.") from exc
-        with self._connect(write=True) as db:
-            cursor = db.execute(
-                "INSERT INTO answers (created_at, question, history_len, status, message, reason, index_version) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                answer_row,
-            )
-            answer_id = int(cursor.lastrowid)
-            db.executemany(
-                'INSERT INTO quotes (answer_id, position, text, doc_id, path, title, publisher, url, start, "end", '
-                "score) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [(answer_id, *row) for row in quote_rows],
-            )
+        try:
+            with self._connect(write=True) as db:
+                cursor = db.execute(
+                    "INSERT INTO answers (created_at, question, history_len, status, message, reason, index_version) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    answer_row,
+                )
+                answer_id = int(cursor.lastrowid)
+                db.executemany(
+                    'INSERT INTO quotes (answer_id, position, text, doc_id, path, title, publisher, url, start, "end", '
+                    "score) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [(answer_id, *row) for row in quote_rows],
+                )
+        except AuditError as exc:
+            _note(self.path, exc)
+            raise
+        _note(self.path, None)
         return answer_id
 
     def set_feedback(self, answer_id: int, helpful: bool, *, at: datetime | None = None) -> None:
         """Store the patient's helpful / not helpful for an answer; a later click replaces an earlier one."""
-        with self._connect(write=True) as db:
-            cursor = db.execute(
-                "UPDATE answers SET helpful = ?, feedback_at = ? WHERE id = ?",
-                (1 if helpful else 0, _now(at), int(answer_id)),
-            )
-            if cursor.rowcount != 1:
-                raise AuditError(f"No answer {answer_id} in the audit database {self.path}.")
+        try:
+            with self._connect(write=True) as db:
+                cursor = db.execute(
+                    "UPDATE answers SET helpful = ?, feedback_at = ? WHERE id = ?",
+                    (1 if helpful else 0, _now(at), int(answer_id)),
+                )
+                if cursor.rowcount != 1:
+                    raise AuditError(f"No answer {answer_id} in the audit database {self.path}.")
+        except AuditError as exc:
+            _note(self.path, exc)
+            raise
 
     # --- the reviewer page -------------------------------------------------------------
 
@@ -586,3 +679,47 @@ def _answer(row: sqlite3.Row, quotes: tuple[StoredQuote, ...]) -> StoredAnswer:
         row["feedback_at"],
         tuple(quotes),
     )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Check, back up or prune the audit database (MBC_AUDIT_DB).
+
+    Examples:
+        python -m ask.audit check
+        python -m ask.audit backup var/audit-backup-2026-12-01.sqlite3
+        python -m ask.audit prune --before 2025-12-01
+    """
+    import argparse
+    import sys
+
+    from index import settings_from_env
+
+    parser = argparse.ArgumentParser(
+        prog="python -m ask.audit", description=main.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("check", help="run the integrity check and count what is stored")
+    backup = commands.add_parser("backup", help="copy the database with SQLite's online backup")
+    backup.add_argument("target", type=Path, help="a new file for the copy")
+    prune = commands.add_parser("prune", help="delete answers stored before a date")
+    prune.add_argument("--before", required=True, type=date.fromisoformat, help="YYYY-MM-DD (UTC)")
+    args = parser.parse_args(argv)
+    path = settings_from_env().audit_db
+    try:
+        if not path.exists():
+            raise AuditError(f"There is no audit database at {path} (MBC_AUDIT_DB).")
+        log = AuditLog(path)
+        if args.command == "check":
+            print(f"{path}: integrity ok; {log.count_answers()} answers stored.")
+        elif args.command == "backup":
+            print(f"Backed up {path} to {log.backup(args.target)}.")
+        else:
+            print(f"Deleted {log.prune(args.before)} answers stored before {args.before} from {path}.")
+    except AuditError as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -14,6 +14,7 @@ from ask.answer import ANSWERED, REFUSED, URGENT, Answer, Quote
 from ask.decision import Decision, Evidence, load_decision
 from ask.followup import previous_question, resolve
 from ask.guard import URGENT_FILE, PatternGroup, clean_input, first_match, load_groups
+from ask.history import safe_history
 from ask.lexicon import Lexicon, load_lexicon
 from ask.messages import Messages, load_messages
 from ask.quotes import QuoteSelector, Span
@@ -76,7 +77,7 @@ class Bot:
         if problem is not None:
             message = getattr(self.messages, problem.message).format(**problem.values)
             return self._answer(shown, REFUSED, message, reason=f"input: {problem.message}")
-        history = history if isinstance(history, list) else None
+        history = safe_history(history)  # None unless a list; text the model can always encode
         previous = previous_question(history)
         readings = self.triage.readings(text, previous)
         vectors = self._embed(readings)

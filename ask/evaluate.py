@@ -1,7 +1,7 @@
 """The evaluation harness: answer a labelled file and report quality and speed figures.
 
-    python -m ask.evaluate ../shared/eval/dev.jsonl            # figures, overall and per category
-    python -m ask.evaluate ../shared/eval/dev.jsonl --misses   # and every miss
+    python -m ask.evaluate data/dev.jsonl            # figures, overall and per category
+    python -m ask.evaluate data/dev.jsonl --misses   # and every miss
     python -m ask.evaluate FILE.jsonl --json                   # the report as one JSON object
 
 Each line of the file is ``{"id", "question", "expect": "answer"|"refuse"|"urgent", "category",
@@ -335,7 +335,7 @@ def format_report(report: EvaluationReport, misses: bool = False) -> str:
 def main(argv: list[str] | None = None) -> int:
     """Evaluate the served index on a labelled JSONL file.
 
-    Example: python -m ask.evaluate ../shared/eval/dev.jsonl --misses
+    Example: python -m ask.evaluate data/dev.jsonl --misses
     """
     parser = argparse.ArgumentParser(prog="python -m ask.evaluate", description=main.__doc__)
     parser.add_argument("file", type=Path, help="labelled questions, one JSON object a line")

@@ -1,7 +1,8 @@
 """Checks made before any search: is the input usable text, is it urgent, is it a request we decline.
 
-The patterns live in ``prompts/urgent.toml`` and ``prompts/requests.toml``; each group of
-patterns names the message (from ``prompts/messages.toml``) its matches get.
+The urgent patterns live in ``prompts/urgent.toml`` (a second net under the learned triage,
+``ask.triage``); each group of patterns names the message (from ``prompts/messages.toml``) its
+matches get.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from index.errors import PromptError
 from index.text import normalised_line, strip_control
 
 URGENT_FILE = PROMPTS_DIR / "urgent.toml"
-REQUESTS_FILE = PROMPTS_DIR / "requests.toml"
 MAX_QUESTION_CHARS = 4000
 _GROUP_KEYS = {"name", "message", "patterns"}
 

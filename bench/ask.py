@@ -1,7 +1,7 @@
 """Warm answer latency against the floor of one bare query embedding, measured in the same run.
 
     python -m bench.ask                       # dev questions, 3 rounds
-    python -m bench.ask --rounds 5 --file ../shared/eval/dev.jsonl
+    python -m bench.ask --rounds 5 --file data/dev.jsonl
 
 For each question, in turn: one bare ``embed_one`` of the question (the floor: every answer
 that searches embeds its question once) and one full ``bot.ask``. Interleaving the two keeps

@@ -27,11 +27,18 @@ CHROMIUM_ARGS = [
 ]
 
 
-def streamlit_command() -> tuple[list[str], str]:
-    """``streamlit run app.py`` on a free port of 127.0.0.1, headless; returns the command and its address."""
+def streamlit_command(*, launcher: bool = True) -> tuple[list[str], str]:
+    """The app on a free port of 127.0.0.1, headless; returns the command and its address.
+
+    By default the launcher ``make run`` runs (``serve.py``: the model loaded before the server
+    listens, and the staff sign-in route); ``launcher=False`` is plain ``streamlit run app.py``.
+    """
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
+    if launcher:
+        command = [sys.executable, "serve.py", "--host", "127.0.0.1", "--port", str(port), "--no-file-watcher"]
+        return command, f"http://127.0.0.1:{port}"
     command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true"]
     command += ["--server.address", "127.0.0.1", "--server.port", str(port), "--server.fileWatcherType", "none"]
     return command, f"http://127.0.0.1:{port}"

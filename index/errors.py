@@ -9,9 +9,11 @@ its message, one calm sentence that names the problem, never a traceback.
     ├── IndexUnavailableError      the on-disk index cannot be used
     │   ├── IndexMissingError      no index has been built yet
     │   └── IndexCorruptError      files are missing, unreadable or inconsistent
+    │       └── IndexIntegrityError  a file no longer matches the checksum its manifest recorded
     ├── ModelError                 the embedding model cannot be loaded or run
     ├── BuildInProgressError       another build holds the index lock
-    ├── RefreshError               a page could not be fetched or extracted
+    ├── RefreshError               a page could not be fetched or extracted, or a staged refresh cannot be published
+    ├── StorageError               the disk refused a write (full, read-only); nothing half-written is served
     ├── QuestionError              a question cannot be answered as given (empty, too long...)
     ├── SettingsError              a setting has a value the project cannot use
     ├── AuditError                 the audit database cannot be opened, read or written
@@ -46,6 +48,10 @@ class IndexCorruptError(IndexUnavailableError):
     """The index's files are missing, unreadable or inconsistent."""
 
 
+class IndexIntegrityError(IndexCorruptError):
+    """A file of an index version no longer matches the checksum its manifest recorded."""
+
+
 class ModelError(ChatbotError):
     """The embedding model cannot be loaded or run."""
 
@@ -56,6 +62,10 @@ class BuildInProgressError(ChatbotError):
 
 class RefreshError(ChatbotError):
     """A page could not be fetched from its address or its text extracted."""
+
+
+class StorageError(ChatbotError):
+    """The disk refused a write (full, read-only); the message names the folder."""
 
 
 class QuestionError(ChatbotError):

@@ -23,17 +23,26 @@ A build writes a complete new version into a temporary folder, renames it into
 ``versions/`` and only then points ``CURRENT`` at it with one ``os.replace``. A
 reader reads ``CURRENT`` once and loads that folder, so it never sees a
 half-written index; a crash mid-build leaves the previous version served.
+
+The manifest records the SHA-256 of every other file of its version (``checksums``), and loading
+checks them all. When the served version fails the check (a file changed, truncated or missing
+since it was written), ``load`` serves the newest older version that passes, logs a warning, and
+says so on the returned ``Index`` (``fallback_from``, ``fallback_reason``), which the maintainer
+page shows.
 """
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import json
+import logging
 import os
 import shutil
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
+from dataclasses import replace as replaced
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -41,7 +50,7 @@ import numpy as np
 
 from index import lexical as lexical_index
 from index import vectors as vector_index
-from index.errors import REBUILD_HINT, BuildInProgressError, IndexCorruptError, IndexMissingError
+from index.errors import REBUILD_HINT, BuildInProgressError, IndexCorruptError, IndexIntegrityError, IndexMissingError
 from index.lexical import LexicalIndex
 from index.rows import (
     NO_BLOCK,
@@ -59,8 +68,9 @@ from index.rows import (
     sentence_columns,
 )
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3  # 3: the manifest records a checksum of every file
 _TMP_PREFIX = ".tmp-"
+_log = logging.getLogger("index")
 
 
 @dataclass(frozen=True)
@@ -95,6 +105,7 @@ class Manifest:
     pages: tuple[PageRecord, ...]
     passage_count: int
     sentence_count: int
+    checksums: dict = field(default_factory=dict)  # path inside the version folder → SHA-256 of its bytes
 
     def page(self, doc_id: str) -> PageRecord:
         for page in self.pages:
@@ -145,6 +156,8 @@ class Index:
     vector_index: object  # a faiss.Index over passage_vectors
     lexical: LexicalIndex
     sentence_vector_rows: FileRows  # sentence_vectors, read row by row
+    fallback_from: str | None = None  # the served version, when it failed its check and this one is served instead
+    fallback_reason: str = ""
 
     @property
     def version(self) -> str:
@@ -248,10 +261,15 @@ def write_version(
     faiss_kind: str | None = None,
     keep_versions: int = 3,
     version: str | None = None,
+    switch: bool = True,
+    extra_files: dict[str, bytes] | None = None,
 ) -> Manifest:
     """Write ``content`` as a new version, switch ``CURRENT`` to it, prune old versions.
 
-    The caller holds ``build_lock``. Returns the new version's manifest.
+    ``extra_files`` are further files of the version (``index.notes``), written inside it before
+    the checksums are taken, so the manifest covers them like every other file. The caller holds
+    ``build_lock``. With ``switch=False`` the version is written complete but not served (a staged
+    candidate is published later with ``switch_to``). Returns the new version's manifest.
     """
     versions = _versions_dir(index_dir)
     versions.mkdir(parents=True, exist_ok=True)
@@ -290,6 +308,9 @@ def write_version(
         faiss_index = vector_index.build(content.passage_vectors, spec)
         vector_index.save(faiss_index, tmp / "vectors.faiss")
         _fsync_file(tmp / "vectors.faiss")
+        for name, data in (extra_files or {}).items():
+            _write_bytes(tmp / Path(name).name, data)
+        manifest = replaced(manifest, checksums=_checksums(tmp))
         # The manifest goes last: a folder with a manifest is a complete version.
         _write_bytes(tmp / "manifest.json", json.dumps(manifest.to_dict(), indent=2).encode("utf-8"))
         _fsync_dir(tmp)
@@ -299,9 +320,65 @@ def write_version(
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    _point_current_at(index_dir, version)
-    prune(index_dir, keep=keep_versions)
+    if switch:
+        _point_current_at(index_dir, version)
+        prune(index_dir, keep=keep_versions)
     return manifest
+
+
+def switch_to(index_dir: Path, version: str, *, keep_versions: int = 3) -> None:
+    """Serve ``version`` (complete on disk) in one atomic step, then prune old versions. Holds no lock itself."""
+    if not (_versions_dir(index_dir) / version / "manifest.json").is_file():
+        raise IndexMissingError(f"The index version {version} is not in {index_dir}. {REBUILD_HINT}")
+    if current_version(index_dir) != version:
+        _point_current_at(index_dir, version)
+    prune(index_dir, keep=keep_versions, protect={version})
+
+
+def import_version(index_dir: Path, source_dir: Path, version: str) -> None:
+    """Copy the complete ``version`` of the index at ``source_dir`` into ``index_dir``, not yet served.
+
+    Written as a build writes: into a temporary folder, renamed into place whole. The caller holds
+    ``build_lock`` of ``index_dir``. Copying an existing version again changes nothing.
+    """
+    source = _versions_dir(source_dir) / version
+    if not (source / "manifest.json").is_file():
+        raise IndexMissingError(f"The index version {version} is not in {source_dir}.")
+    versions = _versions_dir(index_dir)
+    versions.mkdir(parents=True, exist_ok=True)
+    final = versions / version
+    if final.is_dir():
+        return
+    tmp = versions / f"{_TMP_PREFIX}{version}-{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    try:
+        shutil.copytree(source, tmp)
+        for path in sorted(tmp.rglob("*")):
+            if path.is_file():
+                _fsync_file(path)
+        for folder in sorted((p for p in tmp.rglob("*") if p.is_dir()), reverse=True):
+            _fsync_dir(folder)
+        _fsync_dir(tmp)
+        os.rename(tmp, final)
+        _fsync_dir(versions)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def remove_abandoned(index_dir: Path) -> list[str]:
+    """Remove what a killed build left (temporary version folders, pointer files); the caller holds the lock."""
+    removed = []
+    versions = _versions_dir(index_dir)
+    if versions.is_dir():
+        for leftover in versions.glob(f"{_TMP_PREFIX}*"):
+            shutil.rmtree(leftover, ignore_errors=True)
+            removed.append(leftover.name)
+    if index_dir.is_dir():
+        for leftover in index_dir.glob(f"CURRENT{_TMP_PREFIX}*"):
+            leftover.unlink(missing_ok=True)
+            removed.append(leftover.name)
+    return removed
 
 
 def _point_current_at(index_dir: Path, version: str) -> None:
@@ -311,10 +388,10 @@ def _point_current_at(index_dir: Path, version: str) -> None:
     _fsync_dir(index_dir)
 
 
-def prune(index_dir: Path, *, keep: int) -> list[str]:
+def prune(index_dir: Path, *, keep: int, protect: set[str] | frozenset[str] = frozenset()) -> list[str]:
     """Delete all but the newest ``keep`` versions (never the served one); returns those removed."""
     served = current_version(index_dir)
-    removable = [v for v in list_versions(index_dir) if v != served]
+    removable = [v for v in list_versions(index_dir) if v != served and v not in protect]
     surplus = removable[: max(0, len(removable) - max(0, keep - 1))]
     for version in surplus:
         shutil.rmtree(_versions_dir(index_dir) / version, ignore_errors=True)
@@ -362,6 +439,48 @@ def _write_lexical(folder: Path, content: VersionContent, blocks: Blocks) -> Non
     for path in folder.iterdir():
         _fsync_file(path)
     _fsync_dir(folder)
+
+
+def _checksums(folder: Path) -> dict[str, str]:
+    """SHA-256 of every file under ``folder`` but the manifest, by its path inside the folder."""
+    return {
+        path.relative_to(folder).as_posix(): _sha256(path)
+        for path in sorted(folder.rglob("*"))
+        if path.is_file() and path.name != "manifest.json"
+    }
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def verify_version(index_dir: Path, manifest: Manifest) -> None:
+    """Every file of the version has the checksum its manifest recorded; else ``IndexCorruptError`` naming it."""
+    root = _versions_dir(index_dir) / manifest.version
+    if not manifest.checksums:
+        raise IndexCorruptError(
+            f"The index version {manifest.version} in {index_dir} records no checksums. {REBUILD_HINT} --full"
+        )
+    for name, expected in manifest.checksums.items():
+        path = root / name
+        try:
+            found = _sha256(path)
+        except FileNotFoundError:
+            problem = f"{name} is missing"
+        except OSError as exc:
+            problem = f"{name} cannot be read ({exc.strerror})"
+        else:
+            if found == expected:
+                continue
+            problem = f"{name} has changed since it was written"
+        raise IndexIntegrityError(
+            f"The index version {manifest.version} in {index_dir} failed its integrity check: {problem}. "
+            f"{REBUILD_HINT} --full"
+        )
 
 
 def _fsync_file(path: Path) -> None:
@@ -429,14 +548,40 @@ def load(index_dir: Path, version: str | None = None) -> Index:
         served = current_version(index_dir)
         try:
             return _load_version(index_dir, served)
-        except IndexCorruptError:
-            if served is None or current_version(index_dir) == served:
+        except IndexCorruptError as exc:
+            if served is None:
+                raise
+            if current_version(index_dir) == served:
+                if isinstance(exc, IndexIntegrityError):
+                    return _fall_back(index_dir, served, exc)
                 raise
     return _load_version(index_dir, current_version(index_dir))
 
 
+def _fall_back(index_dir: Path, served: str, problem: IndexIntegrityError) -> Index:
+    """The newest older version that loads and passes its check, instead of a served one that does not."""
+    for version in reversed(list_versions(index_dir)):
+        if version == served:
+            continue
+        try:
+            loaded = _load_version(index_dir, version)
+        except IndexCorruptError:
+            continue
+        _log.warning(
+            "index version %s in %s cannot be served (%s); serving %s, the newest intact version",
+            served,
+            index_dir,
+            problem,
+            version,
+        )
+        loaded.fallback_from, loaded.fallback_reason = served, str(problem)
+        return loaded
+    raise problem
+
+
 def _load_version(index_dir: Path, version: str | None) -> Index:
     manifest = read_manifest(index_dir, version)
+    verify_version(index_dir, manifest)
     root = _versions_dir(index_dir) / manifest.version
     doc_ids = tuple(page.doc_id for page in manifest.pages)
     try:

@@ -12,12 +12,16 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 
 import numpy as np
 
 import index as idx
+from index.notes import has_notes
 from ingest.corpus import SourcePage, read_corpus
 from ingest.embed import embed_texts, known_vectors
+from ingest.notes import version_notes
+from ingest.recover import recover
 from ingest.segment import segment
 from ingest.split import split_passages, splitter_settings
 
@@ -117,14 +121,38 @@ def build(
     Raises:
         CorpusError: a page or the manifest is bad; nothing was written.
         BuildInProgressError: another build is running.
+        StorageError: the disk refused a write; the served version is unchanged.
+    """
+    settings = settings or idx.settings_from_env()
+    with idx.build_lock(settings.index_dir):
+        recover(settings)
+        return build_locked(settings, full=full, progress=progress, embedder=embedder)
+
+
+def build_locked(
+    settings: idx.Settings,
+    *,
+    full: bool = False,
+    progress: Progress | None = None,
+    shown_as: Path | None = None,
+    embedder: idx.Embedder | None = None,
+) -> BuildReport:
+    """``build`` for a caller that holds the index's build lock.
+
+    ``shown_as`` names the folder pages are cited from, when ``settings.corpus_dir`` is a staged copy.
     """
     started = time.perf_counter()
-    settings = settings or idx.settings_from_env()
     say = progress or (lambda message: None)
     say(f"Reading pages from {settings.corpus_dir}")
-    corpus = read_corpus(settings.corpus_dir)
-    with idx.build_lock(settings.index_dir):
+    corpus = read_corpus(settings.corpus_dir, max_page_bytes=settings.max_page_bytes, shown_as=shown_as)
+    try:
         report = _build_locked(settings, corpus.pages, full=full, say=say, embedder=embedder)
+    except OSError as exc:
+        raise idx.StorageError(
+            f"The index in {settings.index_dir} could not be written ({exc.strerror or exc}); "
+            "the version being served is unchanged. Free some space or fix the folder's permissions, then run "
+            "python -m ingest again."
+        ) from exc
     report.warnings[:0] = list(corpus.warnings)
     report.seconds = time.perf_counter() - started
     return report
@@ -140,7 +168,8 @@ def _build_locked(
 ) -> BuildReport:
     model = embedder.name if embedder is not None else idx.MODEL_NAME
     previous, reason = _previous_manifest(settings, full, model)
-    report = BuildReport(version=None, previous_version=previous.version if previous else None)
+    served = previous.version if previous else _served_version(settings)
+    report = BuildReport(version=None, previous_version=served)
     if reason:
         report.warnings.append(reason)
     old_pages = {page.doc_id: page for page in previous.pages} if previous else {}
@@ -168,7 +197,11 @@ def _build_locked(
     wanted_kind = settings.faiss_index
     kind_changed = bool(previous and wanted_kind and previous.faiss_index.get("kind") != wanted_kind)
 
-    if previous and not (report.added or report.changed or report.removed or report.details_changed or kind_changed):
+    # A version written before notes existed (index.notes) gets a new version with them, reusing every vector.
+    notes_missing = bool(previous and not has_notes(settings.index_dir, previous.version))
+    if previous and not (
+        report.added or report.changed or report.removed or report.details_changed or kind_changed or notes_missing
+    ):
         report.total_passages = previous.passage_count
         report.passage_counts = {page.doc_id: page.passage_count for page in previous.pages}
         say("Index is up to date")
@@ -237,12 +270,20 @@ def _build_locked(
         splitter=splitter_settings(),
         faiss_kind=wanted_kind,
         keep_versions=settings.keep_versions,
+        extra_files=version_notes(content, settings.corpus_dir, settings.index_dir),
     )
     report.version = manifest.version
     report.total_passages = manifest.passage_count
     report.passage_counts = {page.doc_id: page.passage_count for page in manifest.pages}
     say(f"Now serving index version {manifest.version}")
     return report
+
+
+def _served_version(settings: idx.Settings) -> str | None:
+    try:
+        return idx.current_version(settings.index_dir)
+    except idx.IndexUnavailableError:
+        return None
 
 
 def _rows(vectors: dict[str, np.ndarray], texts: list[str]) -> np.ndarray:

@@ -28,22 +28,33 @@ VERDICT_LABELS = {ANY: "any", **VERDICTS, "unreviewed": "not yet reviewed"}
 
 
 def export(log: AuditLog, where: AnswerFilter, texts: dict[str, str] | None) -> bytes:
-    """The CSV of every answer matching ``where``, made when the reviewer clicks download."""
-    return export_csv(log.answers(where, limit=log.count_answers(where) + 1), texts).encode("utf-8")
+    """The CSV of every answer matching ``where``, made when the reviewer clicks download (and logged)."""
+    answers = log.answers(where, limit=log.count_answers(where) + 1)
+    staff_ui.record_action(settings, reviewer, "export", f"{len(answers)} answers as CSV")
+    return export_csv(answers, texts).encode("utf-8")
+
+
+def cannot_read(exc: idx.ChatbotError) -> None:
+    """The stored answers cannot be read: say so, and what to do, instead of failing."""
+    st.error(
+        f"The stored answers cannot be read, so there is nothing to review right now: {exc} "
+        "Whoever looks after this computer can check it with `python -m ask.audit check` and restore a backup."
+    )
+    st.stop()
 
 
 st.set_page_config(page_title="Reviewer", layout="wide")
 st.title("Reviewer: cited passages")
 settings = idx.settings_from_env()
 reviewer = staff_ui.require_sign_in("reviewer", settings)
+staff_ui.scroll_to_marks()
 
 try:
     log = staff_ui.audit_log(str(settings.audit_db))
     spans = log.cited_spans()
     cited_pages = log.cited_doc_ids()
 except idx.ChatbotError as exc:
-    st.error(str(exc))
-    st.stop()
+    cannot_read(exc)
 
 if not settings.audit_enabled:
     st.info("Answer storage is off (MBC_AUDIT=off): new answers are not stored. Earlier ones are listed below.")
@@ -90,7 +101,10 @@ where = AnswerFilter(
     until=until if isinstance(until, date) else None,
     doc_id=None if page_choice == ANY else page_choice,
 )
-total = log.count_answers(where)
+try:
+    total = log.count_answers(where)
+except idx.ChatbotError as exc:
+    cannot_read(exc)
 pages_n = max(1, -(-total // PAGE_SIZE))
 left, right = st.columns([3, 1])
 with right:
@@ -122,7 +136,7 @@ def show_quote(answer: StoredAnswer, quote: StoredQuote) -> None:
     else:
         check = check_citation(quote, texts)
         if check.stale:
-            st.error(check.description, icon="⚠️")
+            st.error(check.description, icon=":material/warning:")
             old_page = staff_ui.page_when_answered(settings, answer.index_version, quote.doc_id)
             if old_page is not None and old_page[quote.start : quote.end] == quote.text:
                 st.caption(
@@ -137,7 +151,7 @@ def show_quote(answer: StoredAnswer, quote: StoredQuote) -> None:
                 st.caption(f"The page's new text{where_now}:")
                 st.html(staff_ui.page_html(highlight_html(check.page_text, check.start, check.end)))
         else:
-            st.success(check.description, icon="✅")
+            st.success(check.description, icon=":material/check_circle:")
             st.caption("The full page as indexed, the quote highlighted:")
             st.html(staff_ui.page_html(highlight_html(check.page_text, check.start, check.end)))
 
@@ -145,11 +159,18 @@ def show_quote(answer: StoredAnswer, quote: StoredQuote) -> None:
         current = quote.verdict
         esc = staff_ui.escape_markdown
         st.info(
-            f"Verdict: {current.label}, by {esc(current.reviewer)} at {current.created_at}"
+            f"Verdict: {current.label}, by {esc(current.reviewer)}, {staff_ui.local_time(current.created_at)}"
             + (f". Comment: {esc(current.comment)}" if current.comment else ""),
         )
-        if len(history := log.verdict_history(quote.id)) > 1:
-            earlier = (f"{v.label} by {esc(v.reviewer)} at {v.created_at}" for v in reversed(history[:-1]))
+        try:
+            history = log.verdict_history(quote.id)
+        except idx.ChatbotError as exc:
+            history = []
+            st.caption(f"Earlier verdicts cannot be read: {exc}")
+        if len(history) > 1:
+            earlier = (
+                f"{v.label} by {esc(v.reviewer)}, {staff_ui.local_time(v.created_at)}" for v in reversed(history[:-1])
+            )
             st.caption("Earlier verdicts: " + "; ".join(earlier))
     with st.form(key=f"verdict-form-{quote.id}"):
         options = list(VERDICTS)
@@ -171,6 +192,7 @@ def show_quote(answer: StoredAnswer, quote: StoredQuote) -> None:
                 except idx.ChatbotError as exc:
                     st.error(str(exc))
                 else:
+                    staff_ui.record_action(settings, reviewer, "verdict", f"{choice} on quote {quote.id}")
                     st.session_state["saved-verdict"] = f"Saved: {VERDICTS[choice]} for answer #{answer.id}."
                     st.rerun()
 
@@ -179,22 +201,37 @@ if message := st.session_state.pop("saved-verdict", None):
     st.success(message)
 
 first = (list_page - 1) * PAGE_SIZE
-for answer in log.answers(where, limit=PAGE_SIZE, offset=first):
+try:
+    listed = log.answers(where, limit=PAGE_SIZE, offset=first)
+except idx.ChatbotError as exc:
+    cannot_read(exc)
+for answer in listed:
     with st.container(border=True):
         feedback_text = {None: "no feedback", True: "helpful", False: "not helpful"}[answer.helpful]
         st.markdown(
-            f"**#{answer.id}** · {answer.created_at} · **{answer.status}** · patient said: {feedback_text} · "
-            f"{answer.history_len} earlier turn(s) · index {answer.index_version}"
+            f"**#{answer.id}** · {staff_ui.local_time(answer.created_at)} · **{answer.status}** · "
+            f"patient said: {feedback_text} · {answer.history_len} earlier turn(s) · "
+            f"index {staff_ui.escape_markdown(answer.index_version)}"
         )
         st.caption("Question")
         st.text(answer.question)
-        st.caption("Message shown")
-        st.text(answer.message)
-        if answer.reason:
-            st.caption(f"Why this status: {staff_ui.escape_markdown(answer.reason)}")
+        if answer.status != "answered":
+            # An answer's opening is the same for every answer; a refusal's or emergency's message is not.
+            st.caption("Message shown")
+            st.text(answer.message)
+            if answer.reason:
+                st.caption(f"Why this status: {staff_ui.escape_markdown(answer.reason)}")
+        if answer.quotes:
+            st.caption("Quotes")
+            st.text(
+                "\n".join(
+                    f"{quote.position + 1}. “{staff_ui.first_words(quote.text)}” ({quote.publisher})"
+                    for quote in answer.quotes
+                )
+            )
         for quote in answer.quotes:
-            label = f"Citation {quote.position + 1}: {quote.publisher}, {quote.title}"
+            label = f"Citation {quote.position + 1}: {quote.publisher}, “{staff_ui.first_words(quote.text, 8)}”"
             if texts is not None and check_citation(quote, texts).stale:
-                label = "⚠️ Stale · " + label
+                label = "Stale · " + label
             with st.expander(staff_ui.escape_markdown(label)):
                 show_quote(answer, quote)

@@ -1,13 +1,12 @@
-"""Maintainer page: index status, re-index and refresh with their change reports, and evaluation runs."""
+"""Maintainer page: index status, re-index, refresh → review → publish, and evaluation runs."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import streamlit as st
 
 import index as idx
 import staff_ui
+from ask.audit import last_failure
 from ask.review import METRICS, compare_runs
 
 st.set_page_config(page_title="Maintainer", layout="wide")
@@ -24,7 +23,18 @@ except idx.ChatbotError as exc:
     manifest = None
     st.warning(str(exc))
 if manifest is not None:
-    st.markdown(f"Served version **`{manifest.version}`**, built **{manifest.built_at}** (UTC)")
+    try:
+        answering = staff_ui.served_index(settings)
+    except idx.ChatbotError as exc:
+        st.error(f"Patients cannot be answered: {exc}")
+    else:
+        if answering.fallback_from:
+            st.error(
+                f"The served index version {answering.fallback_from} failed its integrity check "
+                f"({answering.fallback_reason}) Patients are answered from version {answering.version}, the newest "
+                "intact one, until the index is rebuilt with `python -m ingest --full`."
+            )
+    st.markdown(f"Served version **`{manifest.version}`**, built **{staff_ui.local_time(manifest.built_at)}**")
     cols = st.columns(2)
     cols[0].metric("Pages", len(manifest.pages))
     cols[1].metric("Passages in all", manifest.passage_count)
@@ -36,28 +46,85 @@ if manifest is not None:
     )
     st.caption("Splitter settings")
     st.json(manifest.splitter, expanded=False)
+    # Sized to fit the main column beside the sidebar at 1280 px; long titles wrap into the cell's tooltip.
     st.dataframe(
         [
             {
                 "title": page.title,
                 "publisher": page.publisher,
-                "address": page.url or "not known",
-                "sha256": page.sha256,
+                "address": page.url or "",
                 "passages": page.passage_count,
-                "last changed": page.changed_at,
+                "last changed": staff_ui.local_time(page.changed_at),
             }
             for page in manifest.pages
         ],
         hide_index=True,
         key="pages-table",
+        width="stretch",
+        column_config={
+            "title": st.column_config.TextColumn("Title", width=230),
+            "publisher": st.column_config.TextColumn("Publisher", width=150),
+            "address": st.column_config.LinkColumn(
+                "Address", width=140, display_text=r"https?://(?:www\.)?([^/]+).*", help="Empty when not known"
+            ),
+            "passages": st.column_config.NumberColumn("Passages", width=75),
+            "last changed": st.column_config.TextColumn("Last changed", width=130),
+        },
     )
+    with st.expander("Page files and checksums"):
+        st.dataframe(
+            [{"file": page.path, "sha256": page.sha256} for page in manifest.pages],
+            hide_index=True,
+            key="checksums-table",
+            width="stretch",
+        )
+
+# --- audit database and staff actions -------------------------------------------------
+
+st.header("Audit database")
+try:
+    audit_ok = staff_ui.audit_log(str(settings.audit_db))
+    audit_ok.check()
+except idx.ChatbotError as exc:
+    st.error(f"Answers are not being stored: {exc}")
+else:
+    if failure := last_failure(settings.audit_db):
+        st.error(f"Storing answers failed at {staff_ui.local_time(failure[0])}: {failure[1]}")
+    elif not settings.audit_enabled:
+        st.info("Answer storage is off (MBC_AUDIT=off).")
+    else:
+        st.success(f"Answers are stored in {settings.audit_db}; its integrity check passed.")
+st.caption("Back it up while the app runs with `python -m ask.audit backup FILE` (SQLite's online backup).")
+
+with st.expander("Staff actions (newest first)"):
+    try:
+        actions = staff_ui.staff_log(str(settings.staff_db)).actions(limit=200)
+    except idx.ChatbotError as exc:
+        st.error(f"The staff action log cannot be read: {exc}")
+    else:
+        st.dataframe(
+            [
+                {
+                    "when": staff_ui.local_time(a.created_at),
+                    "who": a.actor,
+                    "action": a.action,
+                    "detail": a.detail,
+                    "from": a.client,
+                }
+                for a in actions
+            ],
+            hide_index=True,
+            key="staff-actions",
+            width="stretch",
+        )
 
 # --- re-index ------------------------------------------------------------------------
 
 st.header("Re-index")
 st.caption(
-    "These run the same code as `python -m ingest` and `python -m ingest refresh`. The new version is written "
-    "beside the served one and swapped in at the end, so the patient page keeps answering throughout."
+    "These run the same code as `python -m ingest` and `python -m ingest refresh`. A re-index writes the new "
+    "version beside the served one and swaps it in at the end, so the patient page keeps answering throughout. "
+    "A refresh only stages the fetched pages: they go live when you publish them below."
 )
 full = st.checkbox("Full rebuild (re-embed every page, as `--full`)", key="full-rebuild")
 left, right = st.columns(2)
@@ -84,9 +151,11 @@ if reindex or refresh_pages:
         except idx.ChatbotError as exc:
             status.update(label=f"{action} failed", state="error")
             st.session_state["index-report"] = ("error", str(exc), steps)
+            staff_ui.record_action(settings, maintainer, f"{action.lower()} failed", str(exc))
         else:
             status.update(label=f"{action}: done", state="complete", expanded=False)
             st.session_state["index-report"] = ("ok", report.summary(), steps)
+            staff_ui.record_action(settings, maintainer, "re-index" if reindex else "refresh", report.summary())
     st.rerun()
 if outcome := st.session_state.get("index-report"):
     kind, text, steps = outcome
@@ -98,6 +167,121 @@ if outcome := st.session_state.get("index-report"):
     with st.expander("Steps of the last run"):
         st.text("\n".join(steps) or "none")
 
+# --- staged refresh ------------------------------------------------------------------
+
+st.header("Staged refresh: review, then publish or discard")
+try:
+    from ingest import staged as read_staged
+
+    candidate = read_staged(settings)
+except idx.ChatbotError as exc:
+    candidate = None
+    st.warning(f"The staged refresh cannot be shown: {exc}")
+if message := st.session_state.pop("stage-message", None):
+    (st.success if message[0] == "ok" else st.error)(message[1])
+if candidate is None:
+    st.info("Nothing is staged. “Refresh pages from their addresses” fetches pages into a candidate for review.")
+else:
+    st.write(
+        f"Fetched {staff_ui.local_time(candidate.created_at)}, made from served version `{candidate.base_version or 'none'}`; "
+        f"candidate index `{candidate.candidate_version}`. A page whose text changed by more than "
+        f"{candidate.hold_share:.0%} is held until you approve it."
+    )
+    st.dataframe(
+        [
+            {
+                "page": page.doc_id,
+                "outcome": page.outcome,
+                "text changed": f"{page.change_share:.0%}" if page.outcome == "updated" else "",
+                "held": "held" if page.held else "",
+                "reason": page.reason,
+            }
+            for page in candidate.pages
+        ],
+        hide_index=True,
+        key="staged-table",
+    )
+    approved: list[str] = []
+    for page in candidate.updated:
+        label = f"What changed in {page.doc_id} ({page.change_share:.0%} of its text)" + (
+            " · held" if page.held else ""
+        )
+        with st.expander(staff_ui.escape_markdown(label), expanded=page.held):
+            st.code(page.diff or "(only spacing changed)", language="diff")
+        if page.held and st.checkbox(
+            f"I have read the changes to {page.doc_id} and approve them", key=f"approve-{page.doc_id}"
+        ):
+            approved.append(page.doc_id)
+    try:
+        from ask.candidate import candidate_index, stale_citations
+
+        staged_index = candidate_index(settings)
+        stale = stale_citations(settings, staff_ui.served_index(settings), staged_index) if staged_index else []
+    except idx.ChatbotError as exc:
+        stale = []
+        st.warning(f"The citations this refresh would make stale cannot be checked: {exc}")
+    st.metric("Citations it would make stale", len(stale), help="Quotes shown to patients that would no longer match")
+    if stale:
+        with st.expander(f"{len(stale)} citation(s) the reviewers should look at again after publishing"):
+            for citation in stale:
+                st.text(
+                    f"Answer #{citation.answer_id}, citation {citation.position + 1} ({citation.doc_id}): "
+                    f"{citation.description}"
+                )
+    if st.button("Evaluate the candidate beside the served index", key="evaluate-candidate"):
+        try:
+            path = staff_ui.evaluation_file(settings, str(settings.eval_file))
+            with st.spinner(f"Answering every question in {path.name} from both indexes…"):
+                from ask.candidate import compare_evaluations
+
+                st.session_state["candidate-eval"] = compare_evaluations(settings, path)
+        except idx.ChatbotError as exc:
+            st.error(str(exc))
+    comparison = st.session_state.get("candidate-eval")
+    if comparison is not None and comparison.candidate_version == candidate.candidate_version:
+        st.dataframe(
+            [
+                {
+                    "figure": METRICS.get(row.name, (row.name, 0))[0],
+                    "served index": row.previous,
+                    "candidate": row.latest,
+                    "change": row.change,
+                    "verdict": row.verdict,
+                }
+                for row in comparison.rows
+            ],
+            hide_index=True,
+            key="candidate-eval-table",
+        )
+        if comparison.worse:
+            st.warning(
+                "The candidate answers worse on: " + ", ".join(METRICS.get(n, (n, 0))[0] for n in comparison.worse)
+            )
+    left, right = st.columns(2)
+    if left.button("Publish", key="publish", type="primary"):
+        try:
+            from ingest import publish
+
+            result = publish(settings, approve=approved)
+        except idx.ChatbotError as exc:
+            st.session_state["stage-message"] = ("error", str(exc))
+            staff_ui.record_action(settings, maintainer, "publish failed", str(exc))
+        else:
+            st.session_state["stage-message"] = ("ok", result.summary())
+            staff_ui.record_action(settings, maintainer, "publish", result.summary())
+        st.rerun()
+    if right.button("Discard", key="discard"):
+        try:
+            from ingest import discard
+
+            discard(settings)
+        except idx.ChatbotError as exc:
+            st.session_state["stage-message"] = ("error", str(exc))
+        else:
+            st.session_state["stage-message"] = ("ok", "Discarded the staged refresh; nothing live changed.")
+            staff_ui.record_action(settings, maintainer, "discard", candidate.candidate_version)
+        st.rerun()
+
 # --- evaluation ----------------------------------------------------------------------
 
 st.header("Answer quality")
@@ -107,11 +291,10 @@ except idx.ChatbotError as exc:
     st.error(f"Evaluation runs cannot be stored: {exc}")
     st.stop()
 eval_file = st.text_input("Labelled questions (JSON lines)", value=str(settings.eval_file), key="eval-file")
+st.caption(f"Labelled files are read only from {settings.evaluation_dir} (MBC_EVAL_DIR).")
 if st.button("Run evaluation", key="run-eval"):
-    path = Path(eval_file).expanduser()
     try:
-        if not path.is_file():
-            raise idx.ChatbotError(f"There is no labelled file at {path}.")
+        path = staff_ui.evaluation_file(settings, eval_file)
         with st.spinner(f"Answering every question in {path.name}…"):
             from ask import load
             from ask.evaluate import evaluate
@@ -129,36 +312,69 @@ if not runs:
 else:
     latest, previous = runs[0], runs[1] if len(runs) > 1 else None
     st.write(
-        f"Latest run: {latest.created_at} by {latest.run_by} on index {latest.index_version}, "
+        f"Latest run: {staff_ui.local_time(latest.created_at)} by {latest.run_by} on index {latest.index_version}, "
         f"file {latest.eval_file}"
-        + (f". Previous run: {previous.created_at} on index {previous.index_version}." if previous else ".")
+        + (
+            f". Previous run: {staff_ui.local_time(previous.created_at)} on index {previous.index_version}."
+            if previous
+            else ". This is the first run, so there is nothing to compare with yet."
+        )
     )
     rows = compare_runs(latest.overall, previous.overall if previous else None)
     st.dataframe(
         [
             {
                 "figure": METRICS.get(row.name, (row.name, 0))[0],
-                "this run": row.latest,
-                "previous run": row.previous,
-                "change": row.change,
-                "verdict": row.verdict,
+                "this run": staff_ui.figure_text(row.name, row.latest),
+                "previous run": staff_ui.figure_text(row.name, row.previous),
+                "change": staff_ui.change_text(row.name, row.change),
+                "verdict": row.verdict or "—",
             }
             for row in rows
         ],
         hide_index=True,
         key="eval-table",
+        width="stretch",
+        column_config={
+            "figure": st.column_config.TextColumn("Figure", width=290),
+            "this run": st.column_config.TextColumn("This run", width=110),
+            "previous run": st.column_config.TextColumn("Previous run", width=120),
+            "change": st.column_config.TextColumn("Change", width=120),
+            "verdict": st.column_config.TextColumn("Verdict", width=90),
+        },
     )
     if worse := [row for row in rows if row.verdict == "worse"]:
         st.warning("Worse than the previous run: " + ", ".join(METRICS.get(r.name, (r.name, 0))[0] for r in worse))
     if latest.by_category:
         with st.expander("By category (this run)"):
+            # The rates only, under short names, so the table fits beside the sidebar at 1280 px.
+            shown = [name for name in staff_ui.SHORT_NAMES if any(name in f for f in latest.by_category.values())]
             st.dataframe(
-                [{"category": name, **figures} for name, figures in latest.by_category.items()],
+                [
+                    {
+                        "category": category,
+                        **{staff_ui.SHORT_NAMES[name]: staff_ui.figure_text(name, figures.get(name)) for name in shown},
+                        "questions": figures.get("questions", "—"),
+                    }
+                    for category, figures in latest.by_category.items()
+                ],
                 hide_index=True,
                 key="eval-by-category",
+                width="stretch",
             )
     if (misses := st.session_state.get("eval-misses")) is not None:
-        with st.expander(f"Questions the run in this session got wrong: {len(misses)}"):
-            st.dataframe(
-                [{k: v for k, v in miss.items() if k != "quotes"} for miss in misses], hide_index=True, key="misses"
-            )
+        with st.expander(f"Questions the run in this session got wrong: {len(misses)}", expanded=bool(misses)):
+            if not misses:
+                st.write("None.")
+            for miss in misses:
+                with st.container(border=True):
+                    st.markdown(
+                        f"**{staff_ui.escape_markdown(str(miss.get('id', '')))}** · "
+                        f"{staff_ui.escape_markdown(str(miss.get('category', '')))} · "
+                        f"**{staff_ui.escape_markdown(str(miss.get('miss', '')))}**"
+                    )
+                    st.text(str(miss.get("question", "")))
+                    if miss.get("reason"):
+                        st.caption(f"Why: {staff_ui.escape_markdown(str(miss['reason']))}")
+                    if miss.get("quotes"):
+                        st.text("\n".join(str(quote) for quote in miss["quotes"]))

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
 import threading
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -10,6 +12,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from ask.audit import SCHEMA_VERSION, AnswerFilter, AuditLog
+from index import REPO_ROOT
 from index.errors import AuditError, ChatbotError
 
 
@@ -268,3 +271,38 @@ def test_cited_spans_locate_every_quote(log):
         (third, 0, "susan-g-komen", 7, 12, "three"),
     ]
     assert [s.quote_id for s in log.cited_spans()] == [q.id for q in log.all_quotes()]
+
+
+def _audit_cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "ask.audit", *args], cwd=REPO_ROOT, capture_output=True, text=True, timeout=60
+    )
+
+
+def test_backup_check_and_prune_from_the_command_line(isolated_env, tmp_path):
+    log = AuditLog(isolated_env.audit_db)
+    old = log.record(answer("an old one"), 0, at=datetime(2025, 1, 5, tzinfo=UTC))
+    new = log.record(answer("a new one"), 0)
+    backup = tmp_path / "copies" / "audit-backup.sqlite3"
+
+    made = _audit_cli("backup", str(backup))
+    assert made.returncode == 0, made.stderr
+    assert [a.question for a in AuditLog(backup).answers()] == ["a new one", "an old one"]
+    again = _audit_cli("backup", str(backup))
+    assert again.returncode == 1 and "exists already; name a new file" in again.stderr
+    checked = _audit_cli("check")
+    assert checked.returncode == 0 and "integrity ok; 2 answers stored" in checked.stdout
+
+    pruned = _audit_cli("prune", "--before", "2026-01-01")
+    assert pruned.returncode == 0 and "Deleted 1 answers stored before 2026-01-01" in pruned.stdout
+    assert [a.id for a in log.answers()] == [new] and old not in [a.id for a in log.answers()]
+
+
+def test_a_damaged_database_fails_its_check_at_start_up(isolated_env):
+    from tests.app.test_audit_failure import damaged_database
+
+    damaged_database(isolated_env.audit_db)
+    with pytest.raises(AuditError, match=r"audit\.sqlite3 is damaged \(.*\)\. Restore it from a backup"):
+        AuditLog(isolated_env.audit_db)
+    checked = _audit_cli("check")
+    assert checked.returncode == 1 and "is damaged" in checked.stderr and "Traceback" not in checked.stderr

@@ -113,14 +113,14 @@ def _old_format(root: Path) -> None:
 @pytest.mark.parametrize(
     ("damage", "message"),
     [
-        (lambda root: (root / "passages.npy").write_bytes(b"\x93NUMPY truncated"), "damaged"),
-        (lambda root: (root / "passage_vectors.npy").unlink(), "damaged"),
-        (lambda root: (root / "lexical" / "postings.npy").unlink(), "damaged"),
-        (lambda root: (root / "lexical" / "terms.json").write_text('["alpha"]', encoding="utf-8"), "damaged"),
+        (lambda root: (root / "passages.npy").write_bytes(b"\x93NUMPY truncated"), "passages.npy has changed"),
+        (lambda root: (root / "passage_vectors.npy").unlink(), "failed its integrity check: passage_vectors.npy is"),
+        (lambda root: (root / "lexical" / "postings.npy").unlink(), "lexical/postings.npy is missing"),
+        (lambda root: (root / "lexical" / "terms.json").write_text('["alpha"]', encoding="utf-8"), "terms.json has"),
         (lambda root: (root / "manifest.json").write_text("{not json", encoding="utf-8"), "unreadable"),
-        (lambda root: (root / "pages" / "a.txt").write_text("Alpha.", encoding="utf-8"), "inconsistent"),
-        (lambda root: (root / "vectors.faiss").write_bytes(b"garbage"), "cannot be read"),
-        (_old_format, "has format 1, this code reads format 2"),
+        (lambda root: (root / "pages" / "a.txt").write_text("Alpha.", encoding="utf-8"), "pages/a.txt has changed"),
+        (lambda root: (root / "vectors.faiss").write_bytes(b"garbage"), "vectors.faiss has changed"),
+        (_old_format, "has format 1, this code reads format 3"),
     ],
     ids=[
         "truncated passages",
@@ -205,3 +205,41 @@ def test_readers_never_see_a_half_written_index(tmp_path: Path):
     for reader in readers:
         reader.join()
     assert errors == []
+
+
+# Index integrity: a served version that fails its checksums falls back to the newest intact one.
+FILE_DAMAGE = [
+    ("a page text edited", lambda root: (root / "pages" / "a.txt").write_text("Alpha!", encoding="utf-8")),
+    ("vectors flipped", lambda root: _flip_last_byte(root / "passage_vectors.npy")),
+    ("faiss file missing", lambda root: (root / "vectors.faiss").unlink()),
+    ("lexical table truncated", lambda root: (root / "lexical" / "postings.npy").write_bytes(b"")),
+]
+
+
+def _flip_last_byte(path: Path) -> None:
+    data = bytearray(path.read_bytes())
+    data[-1] ^= 0xFF
+    path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize("damage", [d[1] for d in FILE_DAMAGE], ids=[d[0] for d in FILE_DAMAGE])
+def test_a_damaged_served_version_falls_back_to_the_newest_intact_one(tmp_path: Path, caplog, damage):
+    older = _write(tmp_path, {"a": "Alpha text."}, keep=3)
+    newer = _write(tmp_path, {"a": "Alpha text, newer."}, keep=3)
+    damage(tmp_path / "versions" / newer.version)
+    with caplog.at_level("WARNING", logger="index"):
+        loaded = index.load(tmp_path)
+    assert loaded.version == older.version and loaded.texts == {"a": "Alpha text."}
+    assert loaded.fallback_from == newer.version and "failed its integrity check" in loaded.fallback_reason
+    assert f"index version {newer.version} in {tmp_path} cannot be served" in caplog.text
+    assert f"serving {older.version}, the newest intact version" in caplog.text
+    with pytest.raises(index.IndexCorruptError, match="failed its integrity check"):
+        index.load(tmp_path, newer.version)  # asked for by name, it is refused
+
+
+def test_every_file_of_a_version_has_a_checksum_in_its_manifest(tmp_path: Path):
+    manifest = _write(tmp_path, {"a": "Alpha text."})
+    root = tmp_path / "versions" / manifest.version
+    files = sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file() and p.name != "manifest.json")
+    assert sorted(manifest.checksums) == files and "pages/a.txt" in files and "vectors.faiss" in files
+    assert index.load(tmp_path).fallback_from is None

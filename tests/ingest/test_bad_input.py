@@ -22,6 +22,22 @@ def _add_manifest_entry(corpus: Path, entry: dict) -> None:
     (corpus / "sources.json").write_text(json.dumps([*sources, entry]), encoding="utf-8")
 
 
+def _set_field(corpus: Path, file: str, name: str, value: object, *, drop: bool = False) -> None:
+    sources = json.loads((corpus / "sources.json").read_text(encoding="utf-8"))
+    for entry in sources:
+        if entry["file"] == file:
+            if drop:
+                entry.pop(name)
+            else:
+                entry[name] = value
+    (corpus / "sources.json").write_text(json.dumps(sources), encoding="utf-8")
+
+
+def _link_sources(corpus: Path) -> None:
+    (corpus / "sources.json").rename(corpus.parent / "elsewhere.json")
+    (corpus / "sources.json").symlink_to(corpus.parent / "elsewhere.json")
+
+
 BAD_INPUTS = [
     ("empty page", lambda c: (c / "empty.txt").write_text("  \n\n", encoding="utf-8"), "empty.txt is empty"),
     (
@@ -46,7 +62,7 @@ BAD_INPUTS = [
     ),
     (
         "entry for a missing file",
-        lambda c: _add_manifest_entry(c, {"file": "gone.txt", "title": "Gone"}),
+        lambda c: _add_manifest_entry(c, {"file": "gone.txt", "title": "Gone", "publisher": "Gone Ltd"}),
         "lists 'gone.txt', but",
     ),
     (
@@ -58,6 +74,56 @@ BAD_INPUTS = [
         "unknown manifest field",
         lambda c: _add_manifest_entry(c, {"file": "penn-medicine.txt", "titel": "x"}),
         "unknown field(s) titel",
+    ),
+    # Defect 6: sources.json was not schema-checked.
+    (
+        "publisher not a string",
+        lambda c: _set_field(c, "penn-medicine.txt", "publisher", 12345),
+        'sources.json entry 1 (penn-medicine.txt), field "publisher": Input should be a valid string',
+    ),
+    (
+        "title missing",
+        lambda c: _set_field(c, "penn-medicine.txt", "title", None, drop=True),
+        'sources.json entry 1 (penn-medicine.txt) needs a "title"',
+    ),
+    (
+        "blank publisher",
+        lambda c: _set_field(c, "penn-medicine.txt", "publisher", "   "),
+        'field "publisher": must not be blank',
+    ),
+    (
+        "url_confirmed not a boolean",
+        lambda c: _set_field(c, "penn-medicine.txt", "url_confirmed", "yes"),
+        'field "url_confirmed": Input should be a valid boolean',
+    ),
+    ("empty sources.json", lambda c: (c / "sources.json").write_text("[]"), "sources.json lists no pages"),
+    ("no sources.json", lambda c: (c / "sources.json").unlink(), "sources.json is missing"),
+    (
+        "entry for a path outside the corpus",
+        lambda c: _add_manifest_entry(c, {"file": "../README.md", "title": "Readme", "publisher": "Us"}),
+        'field "file": must be a plain file name inside the corpus folder, not a path',
+    ),
+    # Defect 7: symbolic links were followed, and dangling ones silently ignored.
+    (
+        "link to a file outside the corpus",
+        lambda c: (c / "leak.txt").symlink_to(REPO_ROOT / "README.md"),
+        "leak.txt is a symbolic link (to another file)",
+    ),
+    (
+        "dangling link",
+        lambda c: (c / "gone.txt").symlink_to(c / "nowhere.txt"),
+        "gone.txt is a symbolic link (to a missing file)",
+    ),
+    (
+        "linked sources.json",
+        lambda c: _link_sources(c),
+        "sources.json is a symbolic link",
+    ),
+    # Defect 5: a 50 MB page was accepted.
+    (
+        "page over the size cap",
+        lambda c: (c / "huge.txt").write_text("Metastatic breast cancer. " * 80_000, encoding="utf-8"),
+        "huge.txt is 2,080,000 bytes; a page may be at most 2,000,000 bytes (MBC_MAX_PAGE_BYTES)",
     ),
     (
         "html with no text",
@@ -164,3 +230,52 @@ def test_a_build_killed_mid_way_leaves_the_previous_version_served(built_index_d
     # The next build is not blocked by the dead one and finds its work to do.
     report = build(index.Settings(corpus_dir=REPO_ROOT / "corpus", index_dir=index_dir))
     assert report.up_to_date
+
+
+# Defect 11: a kill's leftovers survived "up to date" runs; a full disk gave a raw OSError.
+def test_leftovers_of_a_killed_run_are_cleared_at_every_start(built_index_dir: Path, corpus_copy: Path, tmp_path):
+    index_dir = tmp_path / "index"
+    shutil.copytree(built_index_dir, index_dir)
+    settings = index.Settings(corpus_dir=corpus_copy, index_dir=index_dir)
+    build(settings)  # the copy's page paths differ from the built index's: now it is up to date
+    leftovers = [
+        index_dir / "versions" / ".tmp-20260101T000000000000Z-4242",
+        tmp_path / "staged" / ".tmp-4242-candidate",
+    ]
+    for folder in leftovers:
+        folder.mkdir(parents=True)
+        (folder / "half-written").write_bytes(b"x" * 100)
+    stray_files = [index_dir / "CURRENT.tmp-4242", corpus_copy / ".penn-medicine.txt.refresh-4242"]
+    for path in stray_files:
+        path.write_text("half")
+    assert build(settings).up_to_date
+    assert [path for path in [*leftovers, *stray_files] if path.exists()] == []
+
+
+def test_a_full_disk_is_one_calm_sentence_and_the_served_version_stays(
+    built_index_dir: Path, corpus_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    import index.store
+
+    index_dir = tmp_path / "index"
+    shutil.copytree(built_index_dir, index_dir)
+    served = index.current_version(index_dir)
+
+    def full(path, data):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(index.store, "_write_bytes", full)
+    with pytest.raises(index.StorageError, match=r"could not be written \(No space left on device\); the version"):
+        build(index.Settings(corpus_dir=corpus_copy, index_dir=index_dir), full=True)
+    assert index.current_version(index_dir) == served and index.list_versions(index_dir) == [served]
+
+
+def test_cli_full_rebuild_names_the_version_it_replaces(built_index_dir: Path, tmp_path: Path):
+    import os
+
+    index_dir = tmp_path / "index"
+    shutil.copytree(built_index_dir, index_dir)
+    served = index.current_version(index_dir)
+    result = _ingest("--full", "--quiet", env={**os.environ, "MBC_INDEX_DIR": str(index_dir)})
+    assert result.returncode == 0, result.stderr
+    assert f"(was {served})" in result.stdout and "(was none)" not in result.stdout
