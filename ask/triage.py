@@ -140,9 +140,12 @@ class Verdict:
 
     @property
     def reason(self) -> str:
+        """For the audit trail: "self_harm (self_harm_indirect, p=0.93)", "spinal_cord_compression (p=0.97)"."""
+        if self.route == "self_harm":
+            return f"self_harm ({self.kind}, p={self.emergency:.2f})"
         if not self.kind:
             return self.route
-        return f"{self.kind} (p={self.emergency if self.route in ('urgent', 'self_harm') else self.decline:.2f})"
+        return f"{self.kind} (p={self.emergency if self.route == 'urgent' else self.decline:.2f})"
 
 
 class Triage:
