@@ -49,8 +49,8 @@ class QuoteSelector:
         self.retriever = retriever
         self.index = retriever.index
 
-    def span(self, seed: int, scores: Scores) -> Span:
-        """The quote that grows from sentence ``seed``."""
+    def span(self, seed: int, scores: Scores) -> Span | None:
+        """The quote that grows from sentence ``seed`` (None for a lead-in that cannot take its list)."""
         index = self.index
         fused = scores.fused_of
         block = index.blocks[int(index.sentences.block[seed])]
@@ -80,9 +80,15 @@ class QuoteSelector:
         if text(chosen[-1]).rstrip().endswith(":") and chosen[-1] == members.stop - 1:
             following_block = index.next_block(block.id)
             if following_block is not None and following_block.kind == "list":
-                items = list(index.block_sentences(following_block.id))
-                if items and following_block.end - span.start <= MAX_CHARS + 200:
-                    return self._make(chosen + items, scores)
+                # A lead-in is quoted with what it introduces: the whole list, or as many of its first
+                # items as fit; one that cannot take even its first item is no quote.
+                items, room = [], MAX_CHARS + 200 - (span.end - span.start)
+                for item in index.block_sentences(following_block.id):
+                    room -= len(text(item)) + 1
+                    if room < 0:
+                        break
+                    items.append(item)
+                return self._make(chosen + items, scores) if items else None
         return span
 
     def _make(self, ids: list[int], scores: Scores) -> Span:
@@ -100,6 +106,8 @@ class QuoteSelector:
             if any(seed in span.sentences for span in spans):
                 continue
             span = self.span(seed, scores)
+            if span is None:
+                continue
             if any(
                 span.doc_id == other.doc_id and span.start < other.end and other.start < span.end for other in spans
             ):

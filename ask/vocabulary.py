@@ -90,6 +90,7 @@ class Vocabulary:
         candidates = set()
         for variant in _deletes(word, depth):
             candidates |= self._deleted.get(variant, set())
-        scored = [(_distance(word, c), -self.counts[c], c) for c in candidates if c[0] == word[0] or depth == 2]
+        # A typo seldom changes the first letter ("ovaries" is no typo of "varies").
+        scored = [(_distance(word, c), -self.counts[c], c) for c in candidates if c[0] == word[0]]
         scored = [s for s in scored if s[0] <= depth]
         return min(scored)[2] if scored else word

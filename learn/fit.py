@@ -48,6 +48,7 @@ NEVER = 2.0  # a threshold no probability reaches: that route is off while recor
 # costs dearly in calm messages sent to emergency help: out of fold, catching 97 % flags about 7 % of
 # the other messages, 98 % about 10-15 %, 99 % about 20 % (docs/learning.md).
 URGENT_MISSED = 0.03
+NO_CONTEXT_FLOOR = 0.5
 SAFETY_MARGIN = 0.5  # the safety line's threshold: this share of the lowest emergency probability seen
 PROBES = (  # texts whose vectors identify a fine-tune: a refit must give the same ones
     "my legs went numb and I can't pass water",
@@ -380,7 +381,12 @@ def choose_thresholds(records: list[Record], combiners: dict[str, Combiner]) -> 
         urgent=float(urgent[int(np.floor(URGENT_MISSED * len(urgent)))]),
         safety=float(urgent[0]) * SAFETY_MARGIN,
         decline=_balanced_threshold(records, level.decline, lambda r: r.row.label.startswith("decline:")),
-        no_context=_balanced_threshold(records, lambda r: r.no_context, lambda r: r.row.label == "no_context"),
+        # Asked for context only when more likely than not: below that, standalone questions with a
+        # pronoun for the disease ("where does it spread?") were asked what they meant.
+        no_context=max(
+            NO_CONTEXT_FLOOR,
+            _balanced_threshold(records, lambda r: r.no_context, lambda r: r.row.label == "no_context"),
+        ),
     )
 
 

@@ -48,12 +48,12 @@ def test_refitting_the_second_level_gives_the_committed_thresholds_and_decision(
     level = second_level(records)
     triage = load_triage()
     for name in ("urgent", "safety", "decline", "no_context"):
-        assert getattr(level.thresholds, name) == pytest.approx(getattr(triage.thresholds, name), abs=1e-5)
+        assert getattr(level.thresholds, name) == pytest.approx(getattr(triage.thresholds, name), abs=1e-4)
     for name, combiner in level.combiners.items():
-        assert combiner.coef == pytest.approx(triage.combiners[name].coef, abs=1e-5)
+        assert combiner.coef == pytest.approx(triage.combiners[name].coef, abs=1e-4)
     decision = load_decision()
-    assert level.decision.coef == pytest.approx(decision.coef, abs=1e-5)
-    assert level.decision.intercept == pytest.approx(decision.intercept, abs=1e-5)
+    assert level.decision.coef == pytest.approx(decision.coef, abs=1e-4)
+    assert level.decision.intercept == pytest.approx(decision.intercept, abs=1e-4)
 
 
 def test_the_decision_is_monotone_in_its_evidence():
