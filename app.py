@@ -49,7 +49,7 @@ EXAMPLE_QUESTIONS = (
     "Where does it usually spread?",
     "Can stage 4 breast cancer be cured?",
     "What is palliative care?",
-    "Is it normal to feel angry and keep crying?",
+    "Where can I find emotional support?",
 )
 # Quiet icons instead of the default red and orange faces (hidden on phones, where they cost width).
 USER_AVATAR = ":material/person:"

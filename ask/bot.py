@@ -7,6 +7,8 @@ ends in one fitted decision (``ask.decision``) over the evidence of the best quo
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from ask import scope
@@ -134,6 +136,8 @@ class Bot:
         # (a quote on bone pain answers a question on the spine).
         if site and not any(scope.names_spread_site(self.retriever, s.sentences, site) for s in spans):
             return refuse("no quote is about the place the question names")
+        if searched == question:  # it stands on its own: whether the pages answer it is read from it alone
+            verdict = replace(verdict, answer_odds=verdict.answer_odds_alone)
         evidence = self.evidence(verdict, query, scores, spans)
         if self.decision is not None:
             probability = self.decision.probability(evidence)

@@ -26,16 +26,17 @@ def previous_question(history: list | None) -> str:
     return ""
 
 
-def leans_on_previous(question: str, lexicon: Lexicon) -> bool:
-    """Whether the question is elliptical: an opener like "what about", or few words with a pointer."""
+def opens_as_follow_up(question: str, lexicon: Lexicon) -> bool:
+    """An explicit follow-up: an opener ("what about", "and the") or a single content word.
+
+    A pronoun alone ("where does it spread?") is left to the learned ``needs_context``: "it" is as
+    often the disease the whole conversation is about as something the earlier turn named.
+    """
     text = normalised_line(question)
-    tokens = words(question)
-    content = [t for t in tokens if t not in lexicon.stop and t not in lexicon.everyday]
+    content = [t for t in words(question) if t not in lexicon.stop and t not in lexicon.everyday]
     if len(content) > MAX_CONTENT_WORDS:
         return False
-    if any(text == opener or text.startswith(opener + " ") for opener in lexicon.followup_openers):
-        return True
-    return len(content) <= 1 or any(t in lexicon.followup_pointers for t in tokens)
+    return len(content) <= 1 or any(text == o or text.startswith(o + " ") for o in lexicon.followup_openers)
 
 
 def resolve(question: str, history: list | None, lexicon: Lexicon, *, needs_context: bool = False) -> str:
@@ -44,7 +45,7 @@ def resolve(question: str, history: list | None, lexicon: Lexicon, *, needs_cont
     ``needs_context``: triage found the message makes no sense on its own.
     """
     previous = previous_question(history)
-    if not previous or not (needs_context or leans_on_previous(question, lexicon)):
+    if not previous or not (needs_context or opens_as_follow_up(question, lexicon)):
         return question
     new_words = set(words(question))
     kept = []

@@ -26,6 +26,7 @@ MAX_CHARS = 480
 # Two quotes whose embeddings are this close say the same thing: the second adds nothing to read.
 # (Pairs of the pages' sentences above it are rewordings of one statement; below it, related points.)
 NEAR_DUPLICATE = 0.90
+_FIGURE = re.compile(r"\d+(?:[.,]\d+)?")
 _POINTS_BACK = re.compile(
     r"^(this|these|that|those|it|they|there|however|but|so|therefore|thus|also|in addition)\b", re.I
 )
@@ -140,6 +141,12 @@ class QuoteSelector:
         return mean / (np.linalg.norm(mean) or 1.0)
 
     def repeats(self, span: Span, chosen: list[Span]) -> bool:
-        """Whether ``span`` says what one of ``chosen`` says (their cosine is at least ``NEAR_DUPLICATE``)."""
-        mine = self.vector(span)
-        return any(float(mine @ self.vector(other)) >= NEAR_DUPLICATE for other in chosen)
+        """Whether ``span`` says what one of ``chosen`` says: their cosine is at least ``NEAR_DUPLICATE``
+        and they give the same figures (pages giving different figures are both shown)."""
+        mine, figures = self.vector(span), self._figures(span)
+        return any(
+            float(mine @ self.vector(other)) >= NEAR_DUPLICATE and self._figures(other) == figures for other in chosen
+        )
+
+    def _figures(self, span: Span) -> frozenset[str]:
+        return frozenset(_FIGURE.findall(self.index.texts[span.doc_id][span.start : span.end]))

@@ -12,14 +12,16 @@ shortest real headings ("Hormonal Therapy" 0.65, "Targeted Therapy" 0.62, "Hospi
 
 After a refusal, ``Suggester.suggest`` offers up to three, nearest first, whose embedding's cosine
 with the question is at least ``NEAR`` (0.53); none when nothing is that near. ``far_from_pages``
-tells a question about something else entirely (its nearest passage under ``FAR``, 0.45) so it gets
+tells a question about something else entirely (its nearest passage under ``FAR``, 0.49) so it gets
 its own message. Both were set on questions read by hand against the five pages, under the
 fine-tuned encoder (``make model``): off-topic ones ("what is the capital of France", "best
-football team", "what is the weather today") had a nearest passage of 0.30-0.38 and nearest
-candidate of 0.33-0.41; near-domain refusals ("can my dog get breast cancer", "what diet should I
-eat with metastatic breast cancer") 0.50-0.51 and 0.55-0.56, while "what are the side effects of
-tamoxifen", which no heading answers, peaked at 0.52. The encoder's fine-tune leaves less room
-between these than the base model did; a refit of the encoder needs them measured again.
+football team", "what is the weather today", "what is the capital of Australia", "how do I fix my
+car") had a nearest passage of 0.30-0.49 and nearest candidate of 0.33-0.41; near-domain refusals
+("can my dog get breast cancer", "what diet should I eat with metastatic breast cancer") 0.50-0.51
+and 0.55-0.56, while "what are the side effects of tamoxifen", which no heading answers, peaked at
+0.52. The fine-tuned encoder leaves less room between these than the base model did: some
+near-domain questions ("can I drink alcohol on chemo", 0.42) are under FAR and get the off-topic
+message, which is still a kind refusal. A refit of the encoder needs these measured again.
 
 >>> suggester = Suggester(bot)
 >>> suggester.suggest("what diet should I eat with metastatic breast cancer")
@@ -36,7 +38,7 @@ from ask.answer import ANSWERED
 from index import ChatbotError
 
 NEAR = 0.53
-FAR = 0.45
+FAR = 0.49
 ON_TOPIC = 0.55
 MAX_SUGGESTIONS = 3
 # Each candidate is asked once when the suggester is first used (about 20 ms each): the first

@@ -135,8 +135,9 @@ class Verdict:
     emergency: float  # the highest emergency probability over the message's readings
     decline: float  # the highest decline probability over them
     no_context: float  # of the message alone
-    answer_odds: float  # log(P(answer) / P(refuse or no context)) of the whole message, for the decision
+    answer_odds: float  # log(P(answer) / P(refuse or no context)) of the conversation, for the decision
     safety_line: bool  # a refusal of this message must say where urgent help is
+    answer_odds_alone: float = 0.0  # the same of the message alone (a question that stands on its own)
 
     @property
     def reason(self) -> str:
@@ -198,13 +199,16 @@ class Triage:
         """The verdict for the embeddings of ``readings(...)``, the whole message first."""
         urgent, worst = self.readings_of(vectors, "urgent", has_history=has_history)
         decline, most_declinable = self.readings_of(vectors, "decline", has_history=has_history)
-        whole = self.route.probabilities(vectors[:1])[0]
-        answer, refuse, no_context = (whole[ROUTES.index(c)] for c in ("answer", "refuse", "no_context"))
+        # Whether the message needs an earlier turn is read from it alone; whether the pages answer
+        # it, from the whole conversation, as the head learned it (a follow-up with its question).
+        p = self.route.probabilities(vectors[[0, -1]] if has_history else vectors[:1])
+        alone, read = p[0], p[-1]
         common = {
             "emergency": self.combiners["urgent"](*urgent.as_tuple()),
             "decline": self.combiners["decline"](*decline.as_tuple()),
-            "no_context": float(no_context),
-            "answer_odds": float(np.log(answer + 1e-9) - np.log(refuse + no_context + 1e-9)),
+            "no_context": float(alone[ROUTES.index("no_context")]),
+            "answer_odds": _answer_odds(read),
+            "answer_odds_alone": _answer_odds(alone),
         }
         t = self.thresholds
         if common["emergency"] >= t.urgent:
@@ -216,7 +220,7 @@ class Triage:
         if common["decline"] >= t.decline:
             kind, _ = self.declines.best(vectors[most_declinable])
             return Verdict("decline", kind, safety_line=safety, **common)
-        if no_context >= t.no_context and not has_history:
+        if common["no_context"] >= t.no_context and not has_history:
             return Verdict("no_context", "", safety_line=safety, **common)
         return Verdict("search", "", safety_line=safety, **common)
 
@@ -229,6 +233,11 @@ class Triage:
             "emergencies": self.emergencies.to_dict(),
             "declines": self.declines.to_dict(),
         }
+
+
+def _answer_odds(p: np.ndarray) -> float:
+    answer, refuse, no_context = (p[ROUTES.index(c)] for c in ("answer", "refuse", "no_context"))
+    return float(np.log(answer + 1e-9) - np.log(refuse + no_context + 1e-9))
 
 
 def decline_message(kind: str) -> str:
