@@ -143,10 +143,11 @@ class QuoteSelector:
     def repeats(self, span: Span, chosen: list[Span]) -> bool:
         """Whether ``span`` says what one of ``chosen`` says: their cosine is at least ``NEAR_DUPLICATE``
         and they give the same figures (pages giving different figures are both shown)."""
-        mine, figures = self.vector(span), self._figures(span)
+        mine, figures = self.vector(span), self.figures(span)
         return any(
-            float(mine @ self.vector(other)) >= NEAR_DUPLICATE and self._figures(other) == figures for other in chosen
+            float(mine @ self.vector(other)) >= NEAR_DUPLICATE and self.figures(other) == figures for other in chosen
         )
 
-    def _figures(self, span: Span) -> frozenset[str]:
+    def figures(self, span: Span) -> frozenset[str]:
+        """The numbers a span gives ("30%" gives "30")."""
         return frozenset(_FIGURE.findall(self.index.texts[span.doc_id][span.start : span.end]))
