@@ -138,6 +138,9 @@ class Verdict:
     answer_odds: float  # log(P(answer) / P(refuse or no context)) of the conversation, for the decision
     safety_line: bool  # a refusal of this message must say where urgent help is
     answer_odds_alone: float = 0.0  # the same of the message alone (a question that stands on its own)
+    urgent_readings: Readings | None = None  # the route head's emergency probability in each reading
+    decline_readings: Readings | None = None  # and its decline probability
+    worst: int = 0  # the reading that weighs most for an emergency (its kind is read there)
 
     @property
     def reason(self) -> str:
@@ -184,31 +187,35 @@ class Triage:
             texts.append(f"{previous} {message}")
         return texts
 
-    def readings_of(self, vectors: np.ndarray, route: str, *, has_history: bool) -> tuple[Readings, int]:
-        """``route``'s probability in each reading, and the row of the reading that weighs most."""
-        p = self.route.probabilities(vectors)[:, ROUTES.index(route)]
-        last = len(p) - 1 if has_history else len(p)
-        sentences = range(1, last)
-        best_sentence = max(sentences, key=lambda i: p[i], default=0)
-        conversation = float(p[-1]) if has_history else float(p[0])
-        found = Readings(float(p[0]), float(p[best_sentence]), conversation)
-        strongest = int(np.argmax([p[0], p[best_sentence], p[-1] if has_history else 0.0]))
-        return found, (0, best_sentence, len(p) - 1)[strongest]
+    @staticmethod
+    def readings_of(p: np.ndarray, route: str, *, has_history: bool) -> tuple[Readings, int]:
+        """``route``'s probability in each reading (``p``: the route head's probabilities of every
+        reading), and the row of the reading that weighs most."""
+        column = p[:, ROUTES.index(route)]
+        last = len(column) - 1 if has_history else len(column)
+        best_sentence = max(range(1, last), key=lambda i: column[i], default=0)
+        conversation = float(column[-1]) if has_history else float(column[0])
+        found = Readings(float(column[0]), float(column[best_sentence]), conversation)
+        strongest = int(np.argmax([column[0], column[best_sentence], column[-1] if has_history else 0.0]))
+        return found, (0, best_sentence, len(column) - 1)[strongest]
 
     def verdict(self, vectors: np.ndarray, *, has_history: bool = False) -> Verdict:
         """The verdict for the embeddings of ``readings(...)``, the whole message first."""
-        urgent, worst = self.readings_of(vectors, "urgent", has_history=has_history)
-        decline, most_declinable = self.readings_of(vectors, "decline", has_history=has_history)
+        p = self.route.probabilities(vectors)
+        urgent, worst = self.readings_of(p, "urgent", has_history=has_history)
+        decline, most_declinable = self.readings_of(p, "decline", has_history=has_history)
         # Whether the message needs an earlier turn is read from it alone; whether the pages answer
         # it, from the whole conversation, as the head learned it (a follow-up with its question).
-        p = self.route.probabilities(vectors[[0, -1]] if has_history else vectors[:1])
-        alone, read = p[0], p[-1]
+        alone, read = p[0], p[-1] if has_history else p[0]
         common = {
             "emergency": self.combiners["urgent"](*urgent.as_tuple()),
             "decline": self.combiners["decline"](*decline.as_tuple()),
             "no_context": float(alone[ROUTES.index("no_context")]),
             "answer_odds": _answer_odds(read),
             "answer_odds_alone": _answer_odds(alone),
+            "urgent_readings": urgent,
+            "decline_readings": decline,
+            "worst": worst,
         }
         t = self.thresholds
         if common["emergency"] >= t.urgent:

@@ -201,9 +201,7 @@ def records_for(
         previous = row.history[-1] if row.history else ""
         vectors = embedder.embed(triage.readings(row.question, previous))
         verdict = triage.verdict(vectors, has_history=bool(previous))
-        urgent, worst = triage.readings_of(vectors, "urgent", has_history=bool(previous))
-        declinable, _ = triage.readings_of(vectors, "decline", has_history=bool(previous))
-        kind, _ = triage.emergencies.best(vectors[worst])
+        kind, _ = triage.emergencies.best(vectors[verdict.worst])
         answer = bot.ask(row.question, row.history_turns() or None)
         matched = first_match(patterns, row.question)
         candidates = None
@@ -213,8 +211,8 @@ def records_for(
         records.append(
             Record(
                 row=row,
-                urgent=urgent,
-                declinable=declinable,
+                urgent=verdict.urgent_readings,
+                declinable=verdict.decline_readings,
                 no_context=verdict.no_context,
                 kind=kind,
                 pattern_urgent=matched.name if matched else "",
