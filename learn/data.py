@@ -7,11 +7,11 @@ after fitting (never fitted on). Fields are described in ``data/README.md``.
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from index import REPO_ROOT, QuestionError
+from ask.evaluate import read_cases
+from index import REPO_ROOT
 
 DATA_DIR = REPO_ROOT / "data"
 TRAIN_FILE = DATA_DIR / "train.jsonl"
@@ -57,34 +57,19 @@ def conversation_text(question: str, history: tuple[str, ...] | list[str] = ()) 
 
 
 def read_rows(path: Path = TRAIN_FILE) -> list[Row]:
-    """Read a labelled JSONL file; raise ``QuestionError`` naming the line that is wrong."""
-    try:
-        lines = Path(path).read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise QuestionError(f"The labelled file {path} cannot be read: {exc}") from exc
-    rows = []
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            raw = json.loads(line)
-            history = tuple(str(turn["question"]) for turn in raw.get("history") or ())
-            rows.append(
-                Row(
-                    id=str(raw["id"]),
-                    question=str(raw["question"]),
-                    expect=str(raw["expect"]),
-                    category=str(raw["category"]),
-                    subtype=str(raw.get("subtype") or ""),
-                    evidence=tuple((str(e["doc"]), str(e["text"])) for e in raw.get("evidence") or ()),
-                    history=history,
-                )
-            )
-        except (ValueError, KeyError, TypeError) as exc:
-            raise QuestionError(f"{path} line {number} is not a labelled message ({exc})") from exc
-    if not rows:
-        raise QuestionError(f"The labelled file {path} holds no messages.")
-    return rows
+    """Read a labelled JSONL file (with ``ask.evaluate.read_cases``, which names a wrong line)."""
+    return [
+        Row(
+            id=case.id,
+            question=case.question,
+            expect=case.expect,
+            category=case.category,
+            subtype=case.subtype,
+            evidence=case.evidence,
+            history=tuple(turn["content"] for turn in case.history if isinstance(turn, dict) and "content" in turn),
+        )
+        for case in read_cases(Path(path))
+    ]
 
 
 def file_sha256(path: Path) -> str:
