@@ -84,10 +84,10 @@ class Bot:
         readings = self.triage.readings(text, previous)
         vectors = self._embed(readings)
         verdict = self.triage.verdict(vectors, has_history=bool(previous))
-        net = first_match(self.urgent, text)
         if verdict.route in ("urgent", "self_harm"):
             message = self.messages.urgent_self_harm if verdict.route == "self_harm" else self.messages.urgent_emergency
             return self._answer(text, URGENT, message, reason=f"urgent: {verdict.reason}")
+        net = first_match(self.urgent, text)
         if net is not None:  # the patterns are a second net under the learned triage
             return self._answer(text, URGENT, getattr(self.messages, net.message), reason=f"urgent: pattern {net.name}")
         if verdict.route == "decline":

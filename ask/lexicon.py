@@ -31,7 +31,6 @@ class Lexicon:
     spread_context: frozenset[str]
     quantity: tuple[re.Pattern, ...]
     followup_openers: tuple[str, ...]
-    followup_pointers: frozenset[str]
     followup_kinds: tuple[frozenset[str], ...]
 
     def expand(self, normalised: str) -> str:
@@ -68,8 +67,8 @@ def load_lexicon(path: Path = LEXICON_FILE) -> Lexicon:
     for section, keys in (("furniture", {"patterns"}), ("quantity", {"patterns"})):
         if set(data[section]) != keys:
             raise PromptError(f"{path} [{section}] must have exactly: {', '.join(sorted(keys))}")
-    if set(data["followup"]) != {"openers", "pointers", "kinds"}:
-        raise PromptError(f"{path} [followup] must have exactly: kinds, openers, pointers")
+    if set(data["followup"]) != {"openers", "kinds"}:
+        raise PromptError(f"{path} [followup] must have exactly: kinds, openers")
     if set(data["cancers"]) != {"sites", "spread_context"}:
         raise PromptError(f"{path} [cancers] must have exactly: sites, spread_context")
     try:
@@ -94,6 +93,5 @@ def load_lexicon(path: Path = LEXICON_FILE) -> Lexicon:
         spread_context=frozenset(data["cancers"]["spread_context"].split()),
         quantity=quantity,
         followup_openers=tuple(data["followup"]["openers"]),
-        followup_pointers=frozenset(data["followup"]["pointers"].split()),
         followup_kinds=tuple(frozenset(kind.split()) for kind in data["followup"]["kinds"]),
     )
