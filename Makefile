@@ -31,7 +31,7 @@ $(INSTALLED): requirements.txt
 	touch $(INSTALLED)
 
 ## Fine-tune the embedding model into var/model/ from models/encoder.json and data/train.jsonl
-## (deterministic; about 3 minutes on 2 cores, skipped when var/model/ is current).
+## (deterministic; about 3-4 minutes on 2 cores, skipped when var/model/ is current).
 model: install
 	$(BIN)/python -m learn model
 

@@ -637,9 +637,11 @@ def announce(text: str) -> None:
 # --- answering -----------------------------------------------------------------------------------
 
 
-def answer_question(question: str, version: str, settings: Settings) -> Turn:
+def answer_question(question: str, version: str, settings: Settings, *, standalone: bool = False) -> Turn:
+    """Answer ``question`` after the conversation so far, or on its own when ``standalone``: an example
+    or a suggested question is a whole question taken from the pages, not a follow-up."""
     turn = Turn(question=question)
-    history = history_of(turns())
+    history = [] if standalone else history_of(turns())
     index_dir = str(settings.index_dir)
     try:
         bot = load_bot(index_dir, version, settings)
@@ -729,13 +731,15 @@ def main() -> None:
         render_examples()
     render_conversation(conversation, index, settings)
 
-    question = st.chat_input(INPUT_PLACEHOLDER) or st.session_state.pop("pending", None)
+    typed = st.chat_input(INPUT_PLACEHOLDER)
+    tapped = st.session_state.pop("pending", None)  # an example or a suggestion
+    question = typed or tapped
     if question:
         with st.chat_message("user", avatar=USER_AVATAR):
             st.html(f'<p class="mbc-question">{escape(question)}</p>')
         waiting = SEARCHING if start_loading_model().done() else OPENING
         with st.chat_message("assistant", avatar=ANSWER_AVATAR), st.spinner(waiting):
-            turn = answer_question(question, version, settings)
+            turn = answer_question(question, version, settings, standalone=not typed)
         conversation.append(turn)
         st.session_state["announcement"] = announcement(turn)
         st.rerun()

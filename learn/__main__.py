@@ -1,7 +1,7 @@
 """Fit, rebuild and cross-validate what the bot learns from ``data/train.jsonl``.
 
     python -m learn model     # rebuild var/model/ from models/encoder.json (make model; skipped when current)
-    python -m learn cv        # 5-fold cross-validation of everything fitted (make cv); about 10 minutes
+    python -m learn cv        # 5-fold cross-validation of everything fitted (make cv); about 20 minutes
     python -m learn fit       # cross-validate, then refit models/*.json and var/model/ on every message
 
 The last line ``cv`` and ``fit`` print is one JSON object of the headline figures.
@@ -19,6 +19,7 @@ from index import ChatbotError, settings_from_env
 from index.embedding import fine_tune_id, fitted_model_id
 from learn.data import TRAIN_FILE, read_rows
 from learn.encoder import Recipe
+from learn.examples import read_examples
 from learn.fit import build_model, cross_validate, fit_all
 
 
@@ -53,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
         rows = read_rows(TRAIN_FILE)
         recipe = Recipe()
         folds_dir = settings.model_dir.with_name("cv-folds") if args.keep_folds else None
-        found = cross_validate(rows, recipe, folds_dir=folds_dir, say=_say)
+        found = cross_validate(rows, recipe, examples=read_examples(), folds_dir=folds_dir, say=_say)
         report = report_of(found.outcomes, "cross-validation (k=5, seed 0)")
         if args.command == "fit":
             fit_all(found.records, found.fold_of, found.weights, recipe, model_dir=settings.model_dir, say=_say)

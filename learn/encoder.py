@@ -43,7 +43,7 @@ class Recipe:
     seed: int = 0
     epochs: int = 3
     learning_rate: float = 1e-4
-    trainable_layers: int = 3  # only the top layers learn; the rest run once per text (a fit takes minutes)
+    trainable_layers: int = 6  # layers that learn, from the top; those below run once per text
     batch_size: int = 16
     max_seq_length: int = 128
     head_scale: float = 10.0  # logits = scale * (W @ unit embedding + b)

@@ -39,15 +39,16 @@ from index import REPO_ROOT, Embedder, Settings
 from index.embedding import ENCODER_FILE, fitted_model_id, model_name
 from learn.data import TRAIN_FILE, Row, file_sha256, read_rows
 from learn.encoder import FineTuned, Recipe, fine_tune, load_fine_tuned, save
+from learn.examples import examples_sha256, read_examples
 
 CORPUS_DIR = REPO_ROOT / "corpus"
 FOLDS = 5
 SEED = 0
 NEVER = 2.0  # a threshold no probability reaches: that route is off while records are taken
-# The urgent threshold catches all but this share of the training emergencies (out of fold). Lower
-# costs dearly in calm messages sent to emergency help: out of fold, catching 97 % flags about 7 % of
-# the other messages, 98 % about 10-15 %, 99 % about 20 % (docs/learning.md).
-URGENT_MISSED = 0.03
+# The urgent threshold catches all but this share of the training emergencies (out of fold). It is a
+# trade, measured out of fold (docs/learning.md): missing 3 % of them sends about 6 % of the other
+# messages to emergency help, 2 % about 12 %, none about 14 %. Recall comes first.
+URGENT_MISSED = 0.02
 NO_CONTEXT_FLOOR = 0.5
 SAFETY_MARGIN = 0.5  # the safety line's threshold: this share of the lowest emergency probability seen
 PROBES = (  # texts whose vectors identify a fine-tune: a refit must give the same ones
@@ -282,11 +283,16 @@ def over_folds(
     per_fold: Callable,
     recipe: Recipe | None = None,
     *,
+    examples: list[Row] = (),
     folds_dir: Path | None = None,
     encoders: dict[int, FineTuned] | None = None,
     say: Callable = print,
 ) -> tuple[list, list[int]]:
     """``per_fold(k, encoder, train_rows, held_out_rows, work_dir)`` for each fold; its results per row.
+
+    ``examples`` (the example bank) are never held out: every fold's triage heads learn from all of
+    them (they are part of its ``train_rows``), its encoder is fine-tuned on its labelled rows only,
+    and only ``rows`` are scored.
 
     Each fold's fine-tuned encoder is kept in ``encoders`` (when given) for a further pass in the
     same run, and in ``folds_dir`` (when given) for a later run with the same rows and recipe, so
@@ -308,7 +314,8 @@ def over_folds(
             if encoders is not None:
                 encoders[k] = fitted
             work = Path(tmp) / f"{k}"
-            for i, result in zip(test, per_fold(k, fitted, train, [rows[i] for i in test], work), strict=True):
+            taught = train + list(examples)
+            for i, result in zip(test, per_fold(k, fitted, taught, [rows[i] for i in test], work), strict=True):
                 results[i] = result
                 fold_of[i] = k
             shutil.rmtree(work, ignore_errors=True)
@@ -347,6 +354,10 @@ class SecondLevel:
 
     def decline(self, record: Record) -> float:
         return self.combiners["decline"](*record.declinable.as_tuple())
+
+    def sends_to_emergency_help(self, record: Record) -> bool:
+        """What the bot does with ``record``: triage's threshold, or the urgent patterns as a second net."""
+        return self.emergency(record) >= self.thresholds.urgent or bool(record.pattern_urgent)
 
 
 def fit_combiner(records: list[Record], readings: Callable, positive: Callable) -> Combiner:
@@ -510,7 +521,12 @@ class CrossValidation:
 
 
 def cross_validate(
-    rows: list[Row], recipe: Recipe | None = None, *, folds_dir: Path | None = None, say: Callable = print
+    rows: list[Row],
+    recipe: Recipe | None = None,
+    *,
+    examples: list[Row] = (),
+    folds_dir: Path | None = None,
+    say: Callable = print,
 ) -> CrossValidation:
     """Three passes over the same fold encoders (one fine-tune per fold):
 
@@ -520,7 +536,7 @@ def cross_validate(
        its held-out messages: the figures ``python -m learn cv`` prints.
     """
     encoders: dict[int, FineTuned] = {}
-    common = {"folds_dir": folds_dir, "encoders": encoders, "say": say}
+    common = {"examples": examples, "folds_dir": folds_dir, "encoders": encoders, "say": say}
 
     def first(k, fitted, train, held, work):
         return records_for(fitted, train, held, work)
@@ -555,7 +571,7 @@ def fit_all(
     """Fit the second level on every record, fine-tune on every row, and write the fitted files."""
     level = second_level(records)
     write_records(records, fold_of)
-    data_sha = file_sha256(TRAIN_FILE)
+    data_sha, examples = file_sha256(TRAIN_FILE), examples_sha256()
     identity = model_id(recipe, data_sha)
     spec = {"model_id": identity, "data_sha256": data_sha, "data": "data/train.jsonl", "recipe": recipe.to_dict()}
     ENCODER_FILE.write_text(json.dumps(spec, indent=2) + "\n", encoding="utf-8")
@@ -570,10 +586,14 @@ def fit_all(
     about = {
         "model_id": identity,
         "data_sha256": data_sha,
+        "examples_sha256": examples,
         "fitted_on": f"{RECORDS_FILE.name}: out-of-fold, k=5, seed 0",
     }
-    triage = fit_heads(fitted.model, read_rows(TRAIN_FILE), level.thresholds, level.combiners)
-    settings = {"regression_C": HEAD_C, "heads_fitted_on": "the final encoder's embeddings of data/train.jsonl"}
+    triage = fit_heads(fitted.model, read_rows(TRAIN_FILE) + read_examples(), level.thresholds, level.combiners)
+    settings = {
+        "regression_C": HEAD_C,
+        "heads_fitted_on": "the final encoder's embeddings of data/train.jsonl and the example bank",
+    }
     TRIAGE_FILE.write_text(json.dumps({**about, **settings, **triage.to_dict()}) + "\n", encoding="utf-8")
     DECISION_FILE.write_text(json.dumps({**about, **level.decision.to_dict()}, indent=2) + "\n", encoding="utf-8")
     ranker = {**about, "fitted_on": "every candidate sentence of the out-of-fold records", "weights": weights.to_dict()}

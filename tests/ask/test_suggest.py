@@ -35,7 +35,7 @@ def test_every_candidate_is_a_heading_or_question_of_the_pages_and_is_answered(s
 @pytest.mark.parametrize(
     ("question", "expected"),
     [
-        ("can my dog get breast cancer", "Is metastatic breast cancer curable?"),
+        ("can my dog get breast cancer", None),
         (
             "what diet should I eat with metastatic breast cancer",
             "What should you do when diagnosed with metastatic breast cancer?",
@@ -45,7 +45,8 @@ def test_every_candidate_is_a_heading_or_question_of_the_pages_and_is_answered(s
 def test_a_near_domain_refusal_gets_up_to_three_near_suggestions(suggester: Suggester, bot, question, expected):
     assert bot.ask(question).status == REFUSED
     suggestions = suggester.suggest(question)
-    assert 1 <= len(suggestions) <= MAX_SUGGESTIONS and expected in suggestions
+    assert 1 <= len(suggestions) <= MAX_SUGGESTIONS and (expected is None or expected in suggestions)
+    assert all(bot.ask(text).status == ANSWERED for text in suggestions)  # each one, asked, is answered
     assert not suggester.far_from_pages(question)
 
 

@@ -32,7 +32,7 @@ def _held_out_flags() -> tuple[list, np.ndarray]:
         level = second_level([r for r, f in zip(records, fold_of, strict=True) if f != k])
         for i, (r, f) in enumerate(zip(records, fold_of, strict=True)):
             if f == k:
-                flagged[i] = level.emergency(r) >= level.thresholds.urgent or bool(r.pattern_urgent)
+                flagged[i] = level.sends_to_emergency_help(r)
     return records, flagged
 
 
@@ -44,21 +44,22 @@ def test_every_kind_of_emergency_held_out_of_the_fit_is_caught():
     for record, flagged in zip(RECORDS, FLAGGED, strict=True):
         if record.row.expect == "urgent":
             caught[record.row.subtype].append(bool(flagged))
-    # The targets are 0.99 overall and 0.95 for every kind; the fit reaches 0.97 overall and
-    # 0.82-1.00 per kind (docs/learning.md). These bounds hold what it reaches against regressions.
+    # The targets are 0.99 overall and 0.95 for every kind; the fit reaches 0.99 overall and
+    # 0.91-1.00 per kind (docs/learning.md). These bounds hold what it reaches against regressions.
     assert len(caught) == 17
     recall = {kind: sum(c) / len(c) for kind, c in caught.items()}
-    assert {kind: r for kind, r in recall.items() if r < 0.8} == {}
-    assert sum(map(sum, caught.values())) / sum(map(len, caught.values())) >= 0.96
+    assert {kind: r for kind, r in recall.items() if r < 0.9} == {}
+    assert sum(map(sum, caught.values())) / sum(map(len, caught.values())) >= 0.99
 
 
 def test_calm_look_alikes_held_out_of_the_fit_are_seldom_flagged():
     lookalikes = [f for r, f in zip(RECORDS, FLAGGED, strict=True) if r.row.category == "urgent_lookalike"]
     calm = [f for r, f in zip(RECORDS, FLAGGED, strict=True) if r.row.expect != "urgent"]
-    # Targets 0.10 and 0.03; the fit reaches about 0.14 and 0.09 (docs/learning.md).
+    # Targets 0.10 and 0.03; the fit, its threshold set for recall first, reaches about 0.20 and 0.12
+    # (docs/learning.md).
     assert len(lookalikes) == 117
-    assert sum(lookalikes) / len(lookalikes) <= 0.16
-    assert sum(calm) / len(calm) <= 0.10
+    assert sum(lookalikes) / len(lookalikes) <= 0.21
+    assert sum(calm) / len(calm) <= 0.125
 
 
 @pytest.mark.parametrize("message", DEV_URGENT)

@@ -14,6 +14,7 @@ from ask.triage import TRIAGE_FILE, load_triage
 from index import REPO_ROOT, settings_from_env
 from index.embedding import ENCODER_FILE, fine_tune_id, fitted_model_id, load_model_folder, sentence_transformer_at
 from learn.data import TRAIN_FILE, file_sha256, read_rows
+from learn.examples import examples_sha256, read_examples
 from learn.fit import DIRECTIONS, fit_heads, read_records, second_level
 
 SPEC = json.loads(ENCODER_FILE.read_text(encoding="utf-8"))
@@ -24,6 +25,7 @@ def test_every_fitted_file_names_the_data_and_the_fit_it_came_from():
     for path in (TRIAGE_FILE, DECISION_FILE):
         data = json.loads(path.read_text(encoding="utf-8"))
         assert data["model_id"] == SPEC["model_id"] and data["data_sha256"] == SPEC["data_sha256"]
+        assert data["examples_sha256"] == examples_sha256()  # triage's heads also learn from the example bank
     assert all(path.stat().st_size < 200_000 for path in (ENCODER_FILE, TRIAGE_FILE, DECISION_FILE))
 
 
@@ -36,7 +38,8 @@ def test_the_model_built_from_the_repository_matches_the_committed_fit():
     vectors = load_model_folder(folder).embed(SPEC["fingerprint"]["probes"])
     assert np.abs(vectors - np.array(SPEC["fingerprint"]["vectors"])).max() < 2e-3
     committed = load_triage()
-    refit = fit_heads(sentence_transformer_at(folder), read_rows(TRAIN_FILE), committed.thresholds)
+    rows = read_rows(TRAIN_FILE) + read_examples()
+    refit = fit_heads(sentence_transformer_at(folder), rows, committed.thresholds)
     for name in ("route", "emergencies", "declines"):
         mine, theirs = getattr(refit, name), getattr(committed, name)
         assert mine.classes == theirs.classes
