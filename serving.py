@@ -73,7 +73,7 @@ def load_notes(index_dir: str, version: str, _settings: Settings):
 @st.cache_resource(show_spinner=False)
 def open_audit_log(path: str):
     """The shared audit database (each call inside opens its own short connection)."""
-    from ask.audit import AuditLog
+    from audit import AuditLog
 
     return AuditLog(path)
 

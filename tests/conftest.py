@@ -8,6 +8,10 @@
 - ``corpus_copy``: a writable copy of the real corpus for tests that change pages.
 - ``browser`` and ``streamlit_server``: Debian's Chromium (a Playwright browser) and
   `streamlit run app.py` on a free port of 127.0.0.1, for the browser tests.
+- ``postgres_cluster`` (session) and ``postgres_url``: a real PostgreSQL server started in a temp
+  folder (``bench.postgres``), and a new empty database on it for one test. Tests that use them
+  are marked ``postgres``; without PostgreSQL they are skipped, except under ``make test-postgres``
+  (``MBC_TEST_POSTGRES=required``) and on CI, where they fail.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import shutil
 import subprocess
 import time
 import urllib.request
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -65,6 +70,36 @@ def corpus_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     shutil.copytree(CORPUS_DIR, copy)
     monkeypatch.setenv("MBC_CORPUS_DIR", str(copy))
     return copy
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster() -> Iterator:
+    """A throwaway PostgreSQL server for this test session, stopped (and its folder removed) at the end."""
+    from audit.database import forget_engines
+    from bench.postgres import Cluster, server_bin
+
+    if server_bin() is None:
+        reason = "PostgreSQL's server is not installed; `make test-postgres` installs it and runs these tests"
+        if os.environ.get("MBC_TEST_POSTGRES") == "required" or os.environ.get("CI"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    cluster = Cluster()
+    try:
+        cluster.start()
+    except (OSError, RuntimeError, subprocess.SubprocessError) as exc:
+        cluster.stop()
+        pytest.fail(f"PostgreSQL could not be started: {exc}")
+    try:
+        yield cluster
+    finally:
+        forget_engines()
+        cluster.stop()
+
+
+@pytest.fixture
+def postgres_url(postgres_cluster) -> str:
+    """A new, empty database on the session's PostgreSQL server."""
+    return postgres_cluster.create_database(f"test_{uuid.uuid4().hex[:12]}")
 
 
 @pytest.fixture
