@@ -12,7 +12,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 import streamlit as st
 
-from index import Index, Settings, current_version
+from index import ChatbotError, Index, Settings, current_version
 
 log = logging.getLogger("mbc.serving")
 
@@ -85,6 +85,13 @@ def warm_up(settings: Settings) -> str | None:
     then shows its own calm message, exactly as if nothing had been loaded.
     """
     start_loading_model()
+    if settings.audit_enabled:
+        try:
+            # Creates or migrates the audit database now (replicas starting together take turns), so a
+            # database that cannot be used is in the log at start-up rather than at the first answer.
+            open_audit_log(str(settings.audit_db))
+        except ChatbotError:
+            log.exception("the audit database cannot be used; answers are shown but not stored")
     try:
         version = current_version(settings.index_dir)
         if version is None:

@@ -32,7 +32,7 @@ import sqlite3
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Protocol
 
@@ -86,7 +86,7 @@ def _note(name: str, error: BaseException | None) -> None:
         if error is None:
             _failures.pop(name, None)
             return
-        _failures[name] = (_now(), str(error))
+        _failures[name] = (database.now(), str(error))
     _log.error("audit database %s: %s", name, error)
 
 
@@ -257,10 +257,6 @@ class EvalRun:
     run_by: str
 
 
-def _now(at: datetime | None = None) -> str:
-    return (at or datetime.now(UTC)).astimezone(UTC).isoformat(timespec="microseconds")
-
-
 class AuditLog:
     """The audit database ``target`` (a SQLite file path or a database URL), created and migrated on open.
 
@@ -398,7 +394,7 @@ class AuditLog:
             raise AuditError(f"Unknown answer status {status!r}; choose one of: {', '.join(STATUSES)}.")
         try:
             answer_row = {
-                "created_at": _now(at),
+                "created_at": database.now(at),
                 "question": _text(answer.question),
                 "history_len": int(history_len),
                 "status": status,
@@ -441,7 +437,7 @@ class AuditLog:
                 changed = db.execute(
                     answers.update()
                     .where(answers.c.id == int(answer_id))
-                    .values(helpful=1 if helpful else 0, feedback_at=_now(at))
+                    .values(helpful=1 if helpful else 0, feedback_at=database.now(at))
                 ).rowcount
                 if changed != 1:
                     raise AuditError(f"No answer {answer_id} in the audit database {self.name}.")
@@ -511,7 +507,7 @@ class AuditLog:
             "verdict": verdict,
             "comment": comment.strip(),
             "reviewer": reviewer.strip(),
-            "created_at": _now(),
+            "created_at": database.now(),
         }
         with self._transaction(write=True) as db:
             if db.execute(sa.select(quotes.c.id).where(quotes.c.id == int(quote_id))).first() is None:
@@ -534,7 +530,7 @@ class AuditLog:
         overall = dict(figures.get("overall") or {})
         by_category = dict(figures.get("by_category") or {})
         row = {
-            "created_at": _now(at),
+            "created_at": database.now(at),
             "eval_file": str(eval_file),
             "index_version": str(index_version),
             "overall": json.dumps(overall),

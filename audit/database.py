@@ -20,6 +20,7 @@ import contextlib
 import sqlite3
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -36,6 +37,11 @@ _SCHEMES = ("a file path", "sqlite:///PATH", "postgresql://USER@HOST:PORT/DATABA
 
 _engines: dict[str, sa.Engine] = {}
 _engines_lock = threading.Lock()
+
+
+def now(at: datetime | None = None) -> str:
+    """A time as stored: fixed-width ISO 8601 in UTC, so text order is time order on both engines."""
+    return (at or datetime.now(UTC)).astimezone(UTC).isoformat(timespec="microseconds")
 
 
 def is_url(target: Path | str) -> bool:

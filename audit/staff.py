@@ -22,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -44,10 +44,6 @@ class StaffAction:
     action: str
     detail: str
     client: str
-
-
-def _now(at: datetime | None = None) -> str:
-    return (at or datetime.now(UTC)).astimezone(UTC).isoformat(timespec="microseconds")
 
 
 def _digest(secret: str) -> str:
@@ -88,7 +84,7 @@ class StaffLog:
     def record_action(self, actor: str, action: str, detail: str = "", *, client: str = "") -> None:
         """Append one entry to the staff action log (it cannot be changed or deleted afterwards)."""
         row = {
-            "created_at": _now(),
+            "created_at": database.now(),
             "actor": str(actor),
             "action": str(action),
             "detail": str(detail)[:4000],
@@ -108,7 +104,7 @@ class StaffLog:
 
     def record_sign_in(self, account: str, client: str, *, ok: bool, at: datetime | None = None) -> None:
         """Store one sign-in attempt."""
-        row = {"created_at": _now(at), "account": str(account), "client": str(client), "ok": 1 if ok else 0}
+        row = {"created_at": database.now(at), "account": str(account), "client": str(client), "ok": 1 if ok else 0}
         with self._transaction(write=True) as db:
             db.execute(sign_in_attempts.insert().values(row))
 
@@ -128,7 +124,7 @@ class StaffLog:
                     .where(
                         column == value,
                         sign_in_attempts.c.ok == 0,
-                        sign_in_attempts.c.created_at > max(_now(since), last_ok or ""),
+                        sign_in_attempts.c.created_at > max(database.now(since), last_ok or ""),
                     )
                     .order_by(sign_in_attempts.c.created_at)
                 ).scalars()
