@@ -72,6 +72,9 @@ class Settings:
         if self.staff_db_path is not None:
             return self.staff_db_path
         if isinstance(self.audit_db, str):
+            scheme, _, file = self.audit_db.partition(":///")
+            if scheme.startswith("sqlite") and file:
+                return Path(file).with_name("staff.sqlite3")  # a SQLite URL: its own file beside, as for a path
             return self.audit_db  # one PostgreSQL database holds both, in their own tables
         return self.audit_db.with_name("staff.sqlite3")
 

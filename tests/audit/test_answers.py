@@ -9,6 +9,7 @@ import sys
 import textwrap
 import threading
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import pytest
 
@@ -436,3 +437,31 @@ def test_a_bad_database_url_is_one_sentence_without_its_password(value, message)
     with pytest.raises(AuditError) as caught:
         AuditLog(value, busy_timeout_s=2)
     assert message in str(caught.value) and "s3cret" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("environ", "audit_db", "staff_db"),
+    [
+        (
+            {"MBC_AUDIT_DB": "postgresql://mbc@db:5432/mbc"},
+            "postgresql://mbc@db:5432/mbc",
+            "postgresql://mbc@db:5432/mbc",
+        ),
+        (
+            {"MBC_AUDIT_DB": "postgresql://mbc@db/mbc", "MBC_STAFF_DB": "postgresql://mbc@db/staff"},
+            "postgresql://mbc@db/mbc",
+            "postgresql://mbc@db/staff",
+        ),
+        (
+            {"MBC_AUDIT_DB": "sqlite:////srv/mbc/audit.db"},
+            "sqlite:////srv/mbc/audit.db",
+            Path("/srv/mbc/staff.sqlite3"),
+        ),
+        ({"MBC_AUDIT_DB": "/srv/mbc/audit.sqlite3"}, Path("/srv/mbc/audit.sqlite3"), Path("/srv/mbc/staff.sqlite3")),
+    ],
+)
+def test_a_database_url_setting_is_kept_as_given_and_the_staff_tables_follow_it(environ, audit_db, staff_db):
+    from index import settings_from_env
+
+    settings = settings_from_env(environ)
+    assert (settings.audit_db, settings.staff_db) == (audit_db, staff_db)
