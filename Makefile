@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8501
 EVAL ?= data/dev.jsonl
 
-.PHONY: run test install model index lint eval cv fit bench browser clean
+.PHONY: run test test-postgres install model index lint eval cv fit bench bench-replicas browser postgres nginx clean
 
 ## Serve the app on HOST:PORT (default 127.0.0.1:8501), after creating the venv and building or
 ## updating the index; the model loads before the server listens (serve.py).
@@ -20,6 +20,11 @@ test: model
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
+
+## The audit, staff and replica tests against a real PostgreSQL (and nginx in front of two replicas): each
+## test session starts a throwaway cluster in a temp folder and stops it; a test that cannot run fails here.
+test-postgres: model postgres nginx
+	MBC_TEST_POSTGRES=required $(BIN)/python -m pytest -m postgres
 
 ## Create .venv and install the pinned requirements (again only when they change).
 install: $(INSTALLED)
@@ -63,9 +68,21 @@ bench: index
 	$(BIN)/python -m bench.ingest
 	$(BIN)/python -m bench.scale
 
+## Two replicas on PostgreSQL under chat sessions in Chromium, with a re-index in the middle (docs/performance.md).
+bench-replicas: index postgres browser
+	$(BIN)/python -m bench.replicas
+
 ## Debian's Chromium for the browser tests (root, as on CI).
 browser:
 	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
+
+## Debian's PostgreSQL server for test-postgres and bench-replicas (root, as on CI); no cluster is kept running.
+postgres:
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq postgresql)
+
+## Debian's nginx (the reverse proxy of the reference deployment, docs/deploy/nginx.conf) for test-postgres.
+nginx:
+	command -v nginx >/dev/null || test -x /usr/sbin/nginx || (apt-get update -qq && apt-get install -y -qq nginx-light)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache tests/artifacts

@@ -236,7 +236,7 @@ class Turn:
 
 def audit_is_storing(settings: Settings) -> bool:
     """Whether answers are being stored: the database opens, and its last write in this process worked."""
-    from ask.audit import last_failure
+    from audit import last_failure
 
     try:
         open_audit_log(str(settings.audit_db))

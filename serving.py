@@ -12,7 +12,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 import streamlit as st
 
-from index import Index, Settings, current_version
+from index import ChatbotError, Index, Settings, current_version
 
 log = logging.getLogger("mbc.serving")
 
@@ -73,7 +73,7 @@ def load_notes(index_dir: str, version: str, _settings: Settings):
 @st.cache_resource(show_spinner=False)
 def open_audit_log(path: str):
     """The shared audit database (each call inside opens its own short connection)."""
-    from ask.audit import AuditLog
+    from audit import AuditLog
 
     return AuditLog(path)
 
@@ -85,6 +85,13 @@ def warm_up(settings: Settings) -> str | None:
     then shows its own calm message, exactly as if nothing had been loaded.
     """
     start_loading_model()
+    if settings.audit_enabled:
+        try:
+            # Creates or migrates the audit database now (replicas starting together take turns), so a
+            # database that cannot be used is in the log at start-up rather than at the first answer.
+            open_audit_log(str(settings.audit_db))
+        except ChatbotError:
+            log.exception("the audit database cannot be used; answers are shown but not stored")
     try:
         version = current_version(settings.index_dir)
         if version is None:

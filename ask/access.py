@@ -15,8 +15,8 @@ Hashes are scrypt at OWASP's minimum or stronger (N=2^17, r=8, p=1: 128 MiB and 
 check); an entry with weaker parameters is refused with a message saying how to make a new one.
 Passwords have at least ``MIN_PASSWORD_LENGTH`` characters.
 
-``SignInGuard`` throttles guessing on the server, in the staff database (``ask.staff_log``), so a reload or a new
-browser does not reset it: after ``MAX_ACCOUNT_FAILURES`` failures for one account, or
+``SignInGuard`` throttles guessing on the server, in the staff database (``audit.staff``), so a reload, a new
+browser or another replica does not reset it: after ``MAX_ACCOUNT_FAILURES`` failures for one account, or
 ``MAX_CLIENT_FAILURES`` from one client address, within ``LOCKOUT_S``, sign-in is refused for that
 account or address until the window has passed, even with the right password.
 """
@@ -184,7 +184,7 @@ class SignInGuard:
     >>> guard.wait_seconds("ann", "10.0.0.7")  # 0 when a sign-in may be tried now
     """
 
-    log: object  # an ask.staff_log.StaffLog
+    log: object  # an audit.StaffLog
     max_account_failures: int = MAX_ACCOUNT_FAILURES
     max_client_failures: int = MAX_CLIENT_FAILURES
     lockout_s: float = LOCKOUT_S

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-ANSWERED = "answered"
-REFUSED = "refused"
-URGENT = "urgent"
-STATUSES = (ANSWERED, REFUSED, URGENT)
+from audit import STATUSES
+
+# The one list of statuses is the audit store's, which keeps every answer given.
+ANSWERED, REFUSED, URGENT = STATUSES
 
 
 @dataclass(frozen=True)

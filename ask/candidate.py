@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import index as idx
-from ask.audit import AuditLog
 from ask.review import MetricChange, check_citation, compare_runs
+from audit import AuditLog
 
 __all__ = ["Comparison", "StaleCitation", "candidate_index", "compare_evaluations", "stale_citations"]
 
@@ -61,8 +61,8 @@ def candidate_index(settings: idx.Settings) -> idx.Index | None:
 
 def stale_citations(settings: idx.Settings, served: idx.Index, candidate: idx.Index) -> list[StaleCitation]:
     """Stored quotes current in ``served`` that ``candidate`` would make stale."""
-    if not settings.audit_db.exists():
-        return []
+    if isinstance(settings.audit_db, Path) and not settings.audit_db.exists():
+        return []  # no SQLite file yet: nothing was ever cited
     found = []
     for span in AuditLog(settings.audit_db).cited_spans():
         if check_citation(span, served.texts).stale:

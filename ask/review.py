@@ -13,7 +13,7 @@ import io
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from ask.audit import CitedSpan, StoredAnswer, StoredQuote
+from audit import CitedSpan, StoredAnswer, StoredQuote
 
 __all__ = [
     "CURRENT",

@@ -9,7 +9,8 @@ import streamlit as st
 
 import index as idx
 import staff_ui
-from ask.audit import (
+from ask.review import MOVED, check_citation, export_csv, highlight_html
+from audit import (
     FEEDBACK_FILTERS,
     STATUSES,
     VERDICT_FILTERS,
@@ -19,7 +20,6 @@ from ask.audit import (
     StoredAnswer,
     StoredQuote,
 )
-from ask.review import MOVED, check_citation, export_csv, highlight_html
 
 PAGE_SIZE = 20
 ANY = "any"
@@ -38,7 +38,7 @@ def cannot_read(exc: idx.ChatbotError) -> None:
     """The stored answers cannot be read: say so, and what to do, instead of failing."""
     st.error(
         f"The stored answers cannot be read, so there is nothing to review right now: {exc} "
-        "Whoever looks after this computer can check it with `python -m ask.audit check` and restore a backup."
+        "Whoever looks after this computer can check it with `python -m audit check` and restore a backup."
     )
     st.stop()
 

@@ -6,8 +6,8 @@ import streamlit as st
 
 import index as idx
 import staff_ui
-from ask.audit import last_failure
 from ask.review import METRICS, compare_runs
+from audit import last_failure
 
 st.set_page_config(page_title="Maintainer", layout="wide")
 st.title("Maintainer: index and answer quality")
@@ -93,8 +93,11 @@ else:
     elif not settings.audit_enabled:
         st.info("Answer storage is off (MBC_AUDIT=off).")
     else:
-        st.success(f"Answers are stored in {settings.audit_db}; its integrity check passed.")
-st.caption("Back it up while the app runs with `python -m ask.audit backup FILE` (SQLite's online backup).")
+        st.success(f"Answers are stored in {audit_ok.name}; its integrity check passed.")
+st.caption(
+    "Back up a SQLite file while the app runs with `python -m audit backup FILE` (SQLite's online backup); "
+    "a PostgreSQL database with pg_dump."
+)
 
 with st.expander("Staff actions (newest first)"):
     try:

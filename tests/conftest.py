@@ -8,6 +8,10 @@
 - ``corpus_copy``: a writable copy of the real corpus for tests that change pages.
 - ``browser`` and ``streamlit_server``: Debian's Chromium (a Playwright browser) and
   `streamlit run app.py` on a free port of 127.0.0.1, for the browser tests.
+- ``postgres_cluster`` (session) and ``postgres_url``: a real PostgreSQL server started in a temp
+  folder (``bench.postgres``), and a new empty database on it for one test. Tests that use them
+  are marked ``postgres``; without PostgreSQL they are skipped, except under ``make test-postgres``
+  (``MBC_TEST_POSTGRES=required``) and on CI, where they fail.
 """
 
 from __future__ import annotations
@@ -15,8 +19,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import time
-import urllib.request
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -67,6 +70,36 @@ def corpus_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return copy
 
 
+@pytest.fixture(scope="session")
+def postgres_cluster() -> Iterator:
+    """A throwaway PostgreSQL server for this test session, stopped (and its folder removed) at the end."""
+    from audit.database import forget_engines
+    from bench.postgres import Cluster, server_bin
+
+    if server_bin() is None:
+        reason = "PostgreSQL's server is not installed; `make test-postgres` installs it and runs these tests"
+        if os.environ.get("MBC_TEST_POSTGRES") == "required" or os.environ.get("CI"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    cluster = Cluster()
+    try:
+        cluster.start()
+    except (OSError, RuntimeError, subprocess.SubprocessError) as exc:
+        cluster.stop()
+        pytest.fail(f"PostgreSQL could not be started: {exc}")
+    try:
+        yield cluster
+    finally:
+        forget_engines()
+        cluster.stop()
+
+
+@pytest.fixture
+def postgres_url(postgres_cluster) -> str:
+    """A new, empty database on the session's PostgreSQL server."""
+    return postgres_cluster.create_database(f"test_{uuid.uuid4().hex[:12]}")
+
+
 @pytest.fixture
 def browser() -> Iterator:
     """Debian's Chromium, headless, driven by Playwright (never `playwright install`); always closed.
@@ -113,14 +146,9 @@ def streamlit_server(tmp_path: Path) -> Iterator[str]:
 
 
 def _wait_until_healthy(url: str, process: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + SERVER_START_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"streamlit exited with {process.returncode}:\n{log.read_text(errors='replace')}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.25)
-    pytest.fail(f"streamlit did not answer on {url} within {SERVER_START_S} s:\n{log.read_text(errors='replace')}")
+    from bench.replicas import wait_healthy
+
+    try:
+        wait_healthy(url, process, log, SERVER_START_S)
+    except RuntimeError as exc:
+        pytest.fail(str(exc))

@@ -1,4 +1,4 @@
-"""The one-way flow corpus → ingest → index → ask → learn, app, checked on the source itself."""
+"""The one-way flow corpus → ingest → index → audit → ask → learn, app, checked on the source itself."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ from index import REPO_ROOT
 
 # package → top-level modules it must never import
 FORBIDDEN = {
-    "index": {"ingest", "ask", "learn", "app", "pages", "streamlit", "bench"},
-    "ingest": {"ask", "learn", "app", "pages", "streamlit", "bench"},
+    "index": {"ingest", "audit", "ask", "learn", "app", "pages", "streamlit", "bench"},
+    "ingest": {"audit", "ask", "learn", "app", "pages", "streamlit", "bench"},
+    "audit": {"ingest", "ask", "learn", "app", "pages", "streamlit", "bench"},  # audit storage: below ask
     "ask": {"ingest", "learn", "app", "pages", "streamlit", "bench"},
     "learn": {"app", "pages", "streamlit", "bench"},  # the fitting: reads the data, writes models/
 }
@@ -38,7 +39,7 @@ def test_each_package_imports_only_what_comes_before_it(package: str):
     assert {path: names for path, names in offenders.items() if names} == {}
 
 
-@pytest.mark.parametrize("package", ["index", "ingest", "ask", "learn"])
+@pytest.mark.parametrize("package", ["index", "ingest", "audit", "ask", "learn"])
 def test_each_package_exports_a_short_list_of_real_names(package: str):
     module = importlib.import_module(package)
     exported = module.__all__

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from ask.audit import AuditLog, last_failure
+from ask import Answer
+from audit import AuditLog, last_failure
 from index import settings_from_env
 from tests.app.test_page import SPREAD, answers, ask, quotes_in, session_turns, text_of
 
@@ -26,8 +27,7 @@ def damaged_database(path: Path) -> None:
     """A real audit database with one page in the middle overwritten."""
     log = AuditLog(path)
     for number in range(300):
-        answer = {"question": f"question {number} " + "q" * 400, "status": "refused", "message": "m" * 300}
-        log.record({**answer, "quotes": [], "index_version": "v"}, 0)
+        log.record(Answer(f"question {number} " + "q" * 400, "refused", "m" * 300, "v"), 0)
     log.close()
     with sqlite3.connect(path) as db:
         db.execute("PRAGMA wal_checkpoint(TRUNCATE)")

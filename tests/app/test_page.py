@@ -273,7 +273,7 @@ def test_new_conversation_clears_the_chat(page: AppTest):
 
 
 def test_feedback_is_stored_with_the_answer(page: AppTest):
-    from ask.audit import AuditLog
+    from audit import AuditLog
 
     ask(page, SPREAD)
     turn = session_turns(page)[0]

@@ -163,7 +163,7 @@ def test_lockout_per_account_is_kept_in_the_database_and_ends_after_its_window(t
     from datetime import UTC, datetime, timedelta
 
     from ask.access import SignInGuard
-    from ask.staff_log import StaffLog
+    from audit import StaffLog
 
     users = parse_staff_users(f"ann:reviewer:{ann_hash}")
     guard = SignInGuard(StaffLog(tmp_path / "staff.sqlite3"))
@@ -182,7 +182,7 @@ def test_lockout_per_account_is_kept_in_the_database_and_ends_after_its_window(t
 
 def test_lockout_per_client_address_covers_every_name(tmp_path, ann_hash):
     from ask.access import SignInGuard
-    from ask.staff_log import StaffLog
+    from audit import StaffLog
 
     users = parse_staff_users(f"ann:reviewer:{ann_hash}")
     log = StaffLog(tmp_path / "staff.sqlite3")
@@ -196,7 +196,7 @@ def test_lockout_per_client_address_covers_every_name(tmp_path, ann_hash):
 def test_the_staff_action_log_is_append_only(tmp_path):
     import sqlite3
 
-    from ask.staff_log import StaffLog
+    from audit import StaffLog
 
     log = StaffLog(tmp_path / "staff.sqlite3")
     log.record_action("max", "publish", "now serving v2", client="10.0.0.1")

@@ -7,7 +7,6 @@ import io
 
 import pytest
 
-from ask.audit import StoredAnswer, StoredQuote, Verdict
 from ask.review import (
     CURRENT,
     EXPORT_COLUMNS,
@@ -20,6 +19,7 @@ from ask.review import (
     highlight_html,
     stale_count,
 )
+from audit import StoredAnswer, StoredQuote, Verdict
 
 PAGE = "Intro line.\nThe bones are a common site.\nMore text. The bones are a common site.\n"
 

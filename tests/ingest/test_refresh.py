@@ -238,7 +238,8 @@ def test_cli_refresh_refuses_every_address_outside_the_rules(small_corpus: Path,
 
 
 def test_the_candidate_cli_names_stale_citations_and_compares_evaluations(small_corpus: Path, tmp_path: Path):
-    from ask.audit import AuditLog
+    from ask import Answer, Quote
+    from audit import AuditLog
 
     settings = settings_from_env()
     served = index.load(settings.index_dir)
@@ -247,9 +248,7 @@ def test_the_candidate_cli_names_stale_citations_and_compares_evaluations(small_
     page = served.page("bone")
     quote = {"text": served.texts["bone"][old:end], "doc_id": "bone", "path": page.path, "title": page.title}
     quote |= {"publisher": page.publisher, "url": None, "start": old, "end": end, "score": 0.5}
-    AuditLog(settings.audit_db).record(
-        {"question": "q", "status": "answered", "message": "m", "quotes": [quote], "index_version": served.version}, 0
-    )
+    AuditLog(settings.audit_db).record(Answer("q", "answered", "m", served.version, (Quote(**quote),)), 0)
     refresh(settings, fetcher=loopback_fetcher())
     labelled = tmp_path / "labelled.jsonl"
     labelled.write_text(

@@ -12,8 +12,9 @@ from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
 import index as idx
+from ask import Answer, Quote
 from ask.access import make_entry
-from ask.audit import AuditLog
+from audit import AuditLog
 
 REVIEWER_PAGE = idx.REPO_ROOT / "pages" / "1_Reviewer.py"
 MAINTAINER_PAGE = idx.REPO_ROOT / "pages" / "2_Maintainer.py"
@@ -177,13 +178,13 @@ def record_answer(isolated_env: idx.Settings) -> Callable[..., int]:
     log = AuditLog(isolated_env.audit_db)
 
     def record(question: str, quotes: list[dict], *, status: str = "answered", index_version: str = "v", **kw) -> int:
-        answer = {
-            "question": question,
-            "status": status,
-            "message": kw.pop("message", "These passages from the pages answer it:"),
-            "quotes": quotes,
-            "index_version": index_version,
-        }
+        answer = Answer(
+            question=question,
+            status=status,
+            message=kw.pop("message", "These passages from the pages answer it:"),
+            quotes=tuple(Quote(**quote) for quote in quotes),
+            index_version=index_version,
+        )
         return log.record(answer, kw.pop("history_len", 0), **kw)
 
     return record

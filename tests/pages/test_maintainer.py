@@ -12,7 +12,7 @@ import pytest
 import index as idx
 import staff_ui
 from ask import load
-from ask.audit import AuditLog
+from audit import AuditLog
 from ingest import build
 
 DOC = "penn-medicine"
@@ -89,7 +89,7 @@ def test_reindex_now_updates_the_index_while_the_patient_page_keeps_answering(st
     assert f"Served version **`{after}`**" in pages.text(at)
     steps = next(t.value for t in at.text if "Now serving" in t.value)
     assert "Embedding" in steps and f"Now serving index version {after}" in steps
-    from ask.staff_log import StaffLog
+    from audit import StaffLog
 
     logged = StaffLog(settings.staff_db).actions()[0]
     assert (logged.actor, logged.action) == ("max", "re-index") and f"index version {after}" in logged.detail

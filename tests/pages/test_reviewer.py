@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import pytest
 
 import index as idx
-from ask.audit import AuditLog
+from audit import AuditLog
 from ingest import build
 
 DOC = "penn-medicine"
@@ -248,14 +248,14 @@ def test_a_damaged_audit_database_is_a_clear_message_on_both_staff_pages(staff, 
     reviewer = pages.ok(pages.open_signed_in(pages.reviewer, "ann"))
     (error,) = reviewer.error
     assert error.value.startswith("The stored answers cannot be read, so there is nothing to review right now:")
-    assert "is damaged" in error.value and "python -m ask.audit check" in error.value
+    assert "is damaged" in error.value and "python -m audit check" in error.value
     maintainer = pages.ok(pages.open_signed_in(pages.maintainer, "max"))
     assert any(e.value.startswith("Answers are not being stored: The audit database") for e in maintainer.error)
 
 
 # Defect 10: verdicts and exports were logged nowhere.
 def test_verdicts_and_exports_go_to_the_staff_action_log(staff, use_built_index, pages, record_answer, quote_of):
-    from ask.staff_log import StaffLog
+    from audit import StaffLog
 
     served = idx.load(use_built_index.index_dir)
     sentence = next(s for s in served.sentences if s.doc_id == "penn-medicine" and s.end - s.start > 40)

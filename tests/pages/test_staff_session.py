@@ -1,4 +1,7 @@
-"""The staff sign-in session: signed, expiring, one-time tickets, and the route that sets the HttpOnly cookie."""
+"""The staff sign-in session: signed, expiring, one-time tickets, and the route that sets the HttpOnly cookie.
+
+Sessions live in the test's staff database (``isolated_env`` gives each test its own).
+"""
 
 from __future__ import annotations
 
@@ -47,10 +50,10 @@ def test_idle_expiry_counts_from_the_last_use_and_the_session_is_gone_after():
 def test_a_session_ends_after_its_maximum_age_even_in_use():
     cookie = staff_session.start_session(staff_session.issue_ticket("kim", now=0.0), now=0.0)
     now = 0.0
-    while now < staff_session.MAX_AGE_S - 60:
-        now += 50
-        assert staff_session.lookup(cookie, idle_s=100, now=now) == "kim"
-    assert staff_session.lookup(cookie, idle_s=100, now=staff_session.MAX_AGE_S + 1) is None
+    while now < staff_session.MAX_AGE_S - 3600:
+        now += 3000  # used every 50 minutes: never idle for its hour
+        assert staff_session.lookup(cookie, idle_s=3600, now=now) == "kim"
+    assert staff_session.lookup(cookie, idle_s=3600, now=staff_session.MAX_AGE_S + 1) is None
 
 
 def test_sign_out_ends_the_session_on_the_server():
@@ -101,3 +104,14 @@ def test_sign_out_returns_to_the_sign_in_form(staff, pages):
     pages.ok(at.button(key="sign-out").click().run())
     assert "Staff sign-in" in pages.text(at) and "You are signed out." in pages.text(at)
     assert any("DELETE" in element.proto.body for element in at.html)  # the browser's cookie is cleared too
+
+
+def test_the_route_answers_503_when_the_staff_database_cannot_be_used(tmp_path, monkeypatch):
+    from starlette.applications import Starlette
+    from starlette.testclient import TestClient
+
+    (tmp_path / "a-folder").mkdir()
+    monkeypatch.setenv("MBC_STAFF_DB", str(tmp_path / "a-folder"))
+    client = TestClient(Starlette(routes=staff_session.routes()))
+    assert client.post(staff_session.ROUTE, content=json.dumps({"ticket": "any"})).status_code == 503
+    assert client.delete(staff_session.ROUTE, cookies={staff_session.COOKIE: "a.b"}).status_code == 503

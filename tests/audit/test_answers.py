@@ -1,79 +1,88 @@
-"""The audit trail: what is stored, how reviewers filter it, and that concurrent writers lose nothing."""
+"""The audit trail on SQLite and on a real PostgreSQL: what is stored, how reviewers filter it, that
+concurrent writers (threads and processes) lose nothing, and the command line."""
 
 from __future__ import annotations
 
 import sqlite3
 import subprocess
 import sys
+import textwrap
 import threading
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import pytest
 
-from ask.audit import SCHEMA_VERSION, AnswerFilter, AuditLog
+from ask import Answer, Quote
+from ask.review import export_csv
+from audit import AnswerFilter, AuditLog
 from index import REPO_ROOT
 from index.errors import AuditError, ChatbotError
+from tests.app.test_audit_failure import damaged_database
+
+BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 
 
-def quote(doc_id: str = "susan-g-komen", start: int = 10, text: str = "Metastatic breast cancer is stage IV.") -> dict:
-    return {
-        "text": text,
-        "doc_id": doc_id,
-        "path": f"corpus/{doc_id}.txt",
-        "title": f"Title of {doc_id}",
-        "publisher": f"Publisher of {doc_id}",
-        "url": None if doc_id == "breastcancer-org" else f"https://example.org/{doc_id}",
-        "start": start,
-        "end": start + len(text),
-        "score": 0.71,
-    }
+def quote(doc_id: str = "susan-g-komen", start: int = 10, text: str = "Metastatic breast cancer is stage IV.") -> Quote:
+    return Quote(
+        text=text,
+        doc_id=doc_id,
+        path=f"corpus/{doc_id}.txt",
+        title=f"Title of {doc_id}",
+        publisher=f"Publisher of {doc_id}",
+        url=None if doc_id == "breastcancer-org" else f"https://example.org/{doc_id}",
+        start=start,
+        end=start + len(text),
+        score=0.71,
+    )
 
 
-def answer(question: str = "What is MBC?", status: str = "answered", quotes: list[dict] | None = None) -> dict:
+def answer(
+    question: str = "What is MBC?", status: str = "answered", quotes: list[Quote] | None = None, reason: str = ""
+) -> Answer:
     if quotes is None:
         quotes = [quote()] if status == "answered" else []
-    return {
-        "question": question,
-        "status": status,
-        "message": f"message for {question}",
-        "quotes": quotes,
-        "index_version": "20261122T060000000000Z",
-    }
+    return Answer(
+        question=question,
+        status=status,
+        message=f"message for {question}",
+        index_version="20261122T060000000000Z",
+        quotes=tuple(quotes),
+        reason=reason,
+    )
 
 
-@dataclass
-class FakeAnswerObject:
-    """Stands in for ask's Answer only in what record() reads from it: to_dict() and reason."""
-
-    data: dict
-    reason: str = "best passage scored 0.71"
-
-    def to_dict(self) -> dict:
-        return self.data
+@pytest.fixture(params=BACKENDS)
+def target(request, tmp_path):
+    """Where an audit database lives: a SQLite file, or a new database on the session's PostgreSQL."""
+    if request.param == "sqlite":
+        return tmp_path / "audit" / "audit.sqlite3"
+    return request.getfixturevalue("postgres_url")
 
 
 @pytest.fixture
-def log(tmp_path) -> AuditLog:
-    return AuditLog(tmp_path / "audit" / "audit.sqlite3")
+def log(target) -> AuditLog:
+    return AuditLog(target)
 
 
-def test_creates_a_wal_database_with_the_schema_version(tmp_path):
+def test_creates_a_wal_sqlite_file_at_the_newest_revision(tmp_path):
     path = tmp_path / "nested" / "audit.sqlite3"
-    AuditLog(path)
+    assert AuditLog(path).revision == "answers_0001"
     with sqlite3.connect(path) as db:
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        assert db.execute("SELECT version_num FROM alembic_version_answers").fetchall() == [("answers_0001",)]
         tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    assert tables == {"answers", "quotes", "verdicts", "eval_runs"}
-    # Opening again keeps what is there.
-    AuditLog(path).record(answer(), 0)
-    assert AuditLog(path).count_answers() == 1
+    assert tables == {"answers", "quotes", "verdicts", "eval_runs", "alembic_version_answers"}
+
+
+def test_opening_again_keeps_what_is_there(target):
+    AuditLog(target).record(answer(), 0)
+    assert AuditLog(target).count_answers() == 1
 
 
 def test_record_stores_every_field_and_quote_in_order(log):
     quotes = [quote(start=5, text="First quoted sentence."), quote("penn-medicine", 900, "Second one.")]
-    answer_id = log.record(FakeAnswerObject(answer("Can it be cured?", quotes=quotes)), history_len=4)
+    answer_id = log.record(answer("Can it be cured?", quotes=quotes, reason="best passage scored 0.71"), history_len=4)
     stored = log.answer(answer_id)
     assert (stored.question, stored.history_len, stored.status) == ("Can it be cured?", 4, "answered")
     assert stored.message == "message for Can it be cured?"
@@ -105,12 +114,24 @@ def test_feedback_is_stored_and_a_later_click_replaces_it(log):
     assert stored.helpful is True and stored.feedback_at is not None
 
 
+class BrokenAnswer:
+    """An answer-like object as a caller might build it wrongly (ask's Answer refuses bad statuses itself)."""
+
+    def __init__(self, status: str = "answered") -> None:
+        self.status, self.question, self.message, self.index_version, self.reason = status, "q", "m", None, ""
+        self.quotes = ()
+
+
 @pytest.mark.parametrize(
     ("call", "message"),
     [
-        (lambda log: log.record(answer(status="maybe"), 0), "Unknown answer status 'maybe'; choose one of: answered"),
-        (lambda log: log.record({"status": "answered"}, 0), "is missing a field"),
-        (lambda log: log.record("text", 0), "must be an Answer or its to_dict(), not str"),
+        (
+            lambda log: log.record(BrokenAnswer(status="maybe"), 0),
+            "Unknown answer status 'maybe'; choose one of: answered",
+        ),
+        (lambda log: log.record(BrokenAnswer(), 0), "is missing a field or has a wrong one"),
+        (lambda log: log.record({"status": "answered"}, 0), "must be an Answer (question, status,"),
+        (lambda log: log.record("text", 0), "must be an Answer (question, status, message, quotes...), not str"),
         (lambda log: log.set_feedback(999, helpful=True), "No answer 999"),
         (lambda log: log.answer(999), "No answer 999"),
         (lambda log: log.add_verdict(999, "correct", comment="", reviewer="ann"), "No quote 999"),
@@ -128,7 +149,7 @@ def test_bad_input_raises_one_calm_audit_error(log, call, message):
     assert isinstance(caught.value, ChatbotError)
 
 
-def test_a_database_from_newer_code_is_refused(tmp_path):
+def test_a_sqlite_file_from_newer_code_is_refused(tmp_path):
     path = tmp_path / "audit.sqlite3"
     with sqlite3.connect(path) as db:
         db.execute("PRAGMA user_version = 99")
@@ -219,8 +240,8 @@ def test_eval_runs_are_stored_newest_first(log):
 
 
 @pytest.mark.parametrize("shared", [True, False], ids=["one-log-shared", "a-log-per-thread"])
-def test_concurrent_writers_lose_nothing(tmp_path, shared):
-    path = tmp_path / "audit.sqlite3"
+def test_concurrent_writers_lose_nothing(target, shared):
+    path = target
     shared_log = AuditLog(path)
     threads_n, per_thread = 16, 25
     start = threading.Barrier(threads_n)
@@ -273,9 +294,9 @@ def test_cited_spans_locate_every_quote(log):
     assert [s.quote_id for s in log.cited_spans()] == [q.id for q in log.all_quotes()]
 
 
-def _audit_cli(*args: str) -> subprocess.CompletedProcess:
+def _audit_cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "ask.audit", *args], cwd=REPO_ROOT, capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "audit", *args], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=60
     )
 
 
@@ -299,10 +320,148 @@ def test_backup_check_and_prune_from_the_command_line(isolated_env, tmp_path):
 
 
 def test_a_damaged_database_fails_its_check_at_start_up(isolated_env):
-    from tests.app.test_audit_failure import damaged_database
 
     damaged_database(isolated_env.audit_db)
     with pytest.raises(AuditError, match=r"audit\.sqlite3 is damaged \(.*\)\. Restore it from a backup"):
         AuditLog(isolated_env.audit_db)
     checked = _audit_cli("check")
     assert checked.returncode == 1 and "is damaged" in checked.stderr and "Traceback" not in checked.stderr
+
+
+def test_backup_of_a_postgresql_database_names_its_tool_and_check_and_prune_work(postgres_url, monkeypatch, tmp_path):
+    log = AuditLog(postgres_url)
+    log.record(answer("an old one"), 0, at=datetime(2025, 1, 5, tzinfo=UTC))
+    log.record(answer("a new one"), 0)
+    monkeypatch.setenv("MBC_AUDIT_DB", postgres_url)
+    import os
+
+    env = dict(os.environ)
+    refused = _audit_cli("backup", str(tmp_path / "copy.sqlite3"), env=env)
+    assert refused.returncode == 1 and "is on PostgreSQL; back it up with pg_dump" in refused.stderr
+    assert not (tmp_path / "copy.sqlite3").exists()
+    checked = _audit_cli("check", env=env)
+    assert checked.returncode == 0 and "integrity ok; 2 answers stored" in checked.stdout
+    assert postgres_url.rpartition("/")[2] in checked.stdout
+    pruned = _audit_cli("prune", "--before", "2026-01-01", env=env)
+    assert pruned.returncode == 0 and "Deleted 1 answers" in pruned.stdout
+    assert [a.question for a in log.answers()] == ["a new one"]
+
+
+WRITER = textwrap.dedent(
+    """
+    import sys
+    from ask import Answer, Quote
+    from audit import AuditLog
+
+    target, writer, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    log = AuditLog(target)
+    for i in range(count):
+        quote = Quote(f"quote {writer}-{i}", "doc", "corpus/doc.txt", "T", "P", None, 0, 9, 0.5)
+        answer_id = log.record(Answer(f"question {writer}-{i}", "answered", "m", "v", (quote,)), history_len=i)
+        log.set_feedback(answer_id, helpful=True)
+    """
+)
+
+
+def test_concurrent_writer_processes_lose_nothing(target):
+    AuditLog(target)  # created first, as the app's start-up does; the processes then only write
+    processes_n, per_process = 4, 60
+    writers = [
+        subprocess.Popen([sys.executable, "-c", WRITER, str(target), str(n), str(per_process)], cwd=REPO_ROOT)
+        for n in range(processes_n)
+    ]
+    assert [w.wait(timeout=120) for w in writers] == [0] * processes_n
+    stored = AuditLog(target).answers(limit=10_000)
+    expected = {f"question {n}-{i}" for n in range(processes_n) for i in range(per_process)}
+    assert sorted(a.question for a in stored) == sorted(expected)  # each exactly once
+    assert all(a.helpful is True and [q.text for q in a.quotes] == [f"quote {a.question[9:]}"] for a in stored)
+
+
+def test_processes_opening_a_new_database_together_migrate_it_once(target):
+    script = "import sys; from audit import AuditLog, StaffLog; AuditLog(sys.argv[1]); StaffLog(sys.argv[1])"
+    openers = [subprocess.Popen([sys.executable, "-c", script, str(target)], cwd=REPO_ROOT) for _ in range(4)]
+    assert [o.wait(timeout=120) for o in openers] == [0] * 4
+    log = AuditLog(target)
+    log.record(answer(), 0)
+    assert log.count_answers() == 1
+
+
+def test_verdicts_export_as_csv_with_the_current_verdict(log):
+    answer_id = log.record(answer("Is it curable?", quotes=[quote(), quote("penn-medicine", 5, "Second one.")]), 2)
+    log.record(answer("What about pets?", status="refused"), 0)
+    first, second = log.answer(answer_id).quotes
+    log.add_verdict(first.id, "misleading", comment="cut mid-list", reviewer="ann")
+    log.add_verdict(first.id, "correct", comment='re-read, "fine"', reviewer="bob")
+    log.add_verdict(second.id, "outdated", comment="", reviewer="ann")
+    log.set_feedback(answer_id, helpful=False)
+    rows = export_csv(log.answers(AnswerFilter(verdict="correct"))).splitlines()
+    assert len(rows) == 3  # the header and one row per quote of the only matching answer
+    assert rows[1].startswith(f"{answer_id},") and "Is it curable?" in rows[1] and ",no," in rows[1]
+    assert 'correct,"re-read, ""fine""",bob' in rows[1]
+    assert "outdated,,ann" in rows[2]
+    assert len(export_csv(log.answers()).splitlines()) == 4  # and the refusal gets its own row
+
+
+def test_a_write_the_database_refuses_is_an_audit_error_keeping_the_cause(target):
+    import sqlalchemy as sa
+
+    from audit.database import engine_for
+
+    log = AuditLog(target)
+    # Quotes of five characters or more are refused by the database: a write that fails halfway.
+    if isinstance(target, str):
+        refuse = "ALTER TABLE quotes ADD CONSTRAINT short_quotes CHECK (length(text) < 5)"
+    else:
+        refuse = (
+            "CREATE TRIGGER short_quotes BEFORE INSERT ON quotes WHEN length(NEW.text) >= 5 "
+            "BEGIN SELECT RAISE(ABORT, 'short_quotes'); END"
+        )
+    with engine_for(target).begin() as db:
+        db.execute(sa.text(refuse))
+    with pytest.raises(AuditError, match=r"^The audit database .* cannot be used: .*short_quotes") as caught:
+        log.record(answer(), 0)
+    assert isinstance(caught.value.__cause__, sa.exc.DBAPIError)
+    assert log.count_answers() == 0  # the answer row went with its quotes: nothing half-written
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("mysql://db.internal/mbc", "The database URL mysql://db.internal/mbc is not supported; give a file path"),
+        ("postgresql+asyncpg://h/db", "is not supported; give a file path, or sqlite:///PATH, or postgresql://"),
+        ("sqlite://", "The database URL sqlite:// names no file; give sqlite:///PATH."),
+        ("postgresql://mbc:s3cret@127.0.0.1:1/none", "The audit database postgresql://mbc:***@127.0.0.1:1/none cannot"),
+    ],
+)
+def test_a_bad_database_url_is_one_sentence_without_its_password(value, message):
+    with pytest.raises(AuditError) as caught:
+        AuditLog(value, busy_timeout_s=2)
+    assert message in str(caught.value) and "s3cret" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("environ", "audit_db", "staff_db"),
+    [
+        (
+            {"MBC_AUDIT_DB": "postgresql://mbc@db:5432/mbc"},
+            "postgresql://mbc@db:5432/mbc",
+            "postgresql://mbc@db:5432/mbc",
+        ),
+        (
+            {"MBC_AUDIT_DB": "postgresql://mbc@db/mbc", "MBC_STAFF_DB": "postgresql://mbc@db/staff"},
+            "postgresql://mbc@db/mbc",
+            "postgresql://mbc@db/staff",
+        ),
+        (
+            {"MBC_AUDIT_DB": "sqlite:////srv/mbc/audit.db"},
+            "sqlite:////srv/mbc/audit.db",
+            Path("/srv/mbc/staff.sqlite3"),
+        ),
+        ({"MBC_AUDIT_DB": "/srv/mbc/audit.sqlite3"}, Path("/srv/mbc/audit.sqlite3"), Path("/srv/mbc/staff.sqlite3")),
+    ],
+)
+def test_a_database_url_setting_is_kept_as_given_and_the_staff_tables_follow_it(environ, audit_db, staff_db):
+    from index import settings_from_env
+
+    settings = settings_from_env(environ)
+    assert (settings.audit_db, settings.staff_db) == (audit_db, staff_db)
