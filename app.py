@@ -25,7 +25,6 @@ from urllib.parse import urlsplit
 
 import streamlit as st
 
-import saved_conversation
 from index import (
     REPO_ROOT,
     ChatbotError,
@@ -37,8 +36,9 @@ from index import (
     current_version,
     settings_from_env,
 )
-from quote_sources import date_line, source_facts
-from serving import load_bot, load_notes, load_suggester, open_audit_log, open_index, start_loading_model
+from ui import saved_conversation
+from ui.quote_sources import date_line, source_facts
+from ui.serving import load_bot, load_notes, load_suggester, open_audit_log, open_index, start_loading_model
 
 TITLE = "Questions about metastatic breast cancer"
 INTRO = "Answers are quoted word for word from patient-information pages, each with its source."

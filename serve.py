@@ -22,9 +22,8 @@ from contextlib import asynccontextmanager
 
 import streamlit as st
 
-import serving
-import staff_session
 from index import settings_from_env
+from ui import serving, staff_session
 
 log = logging.getLogger("mbc.serve")
 

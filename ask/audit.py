@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from index.errors import AuditError
+from errors import AuditError
 
 __all__ = [
     "FEEDBACK_FILTERS",

@@ -15,13 +15,11 @@ from ask import scope
 from ask.answer import ANSWERED, REFUSED, URGENT, Answer, Quote
 from ask.decision import Decision, Evidence, load_decision
 from ask.followup import previous_question, resolve
-from ask.guard import URGENT_FILE, PatternGroup, clean_input, first_match, load_groups
 from ask.history import safe_history
 from ask.lexicon import Lexicon, load_lexicon
-from ask.messages import Messages, load_messages
 from ask.quotes import QuoteSelector, Span
 from ask.retrieve import Query, Retriever, Scores, Weights
-from ask.triage import Triage, Verdict, decline_message, load_triage
+from errors import REBUILD_HINT
 from index import (
     MODEL_NAME,
     Embedder,
@@ -33,7 +31,9 @@ from index import (
     settings_from_env,
 )
 from index import load as load_index
-from index.errors import REBUILD_HINT
+from prompts.messages import Messages, load_messages
+from safety.guard import URGENT_FILE, PatternGroup, clean_input, first_match, load_groups
+from safety.triage import Triage, Verdict, decline_message, load_triage
 
 
 class Bot:

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
+from errors import PromptError
 from index import REPO_ROOT
-from index.errors import PromptError
 
 DECISION_FILE = REPO_ROOT / "models" / "decision.json"
 

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from index.errors import PromptError
-from index.text import normalise
+from errors import PromptError
+from index.analyser import normalise
 
 _WORD = re.compile(r"[a-z0-9]+\+?")
 LEXICON_FILE = Path(__file__).with_name("lexicon.toml")

@@ -21,11 +21,11 @@ import numpy as np
 
 from ask.lexicon import Lexicon
 from ask.vocabulary import Vocabulary
+from errors import PromptError
 from index import REPO_ROOT, Index
-from index.errors import PromptError
+from index.analyser import normalise, stem, terms, words
 from index.lexical import IN_HEADING, IN_SENTENCE, Matches
 from index.rows import BLOCK_KINDS
-from index.text import normalise, stem, terms, words
 
 RANKER_FILE = REPO_ROOT / "models" / "ranker.json"  # the fused score's weights, fitted by python -m learn fit
 SIGNALS = ("dense", "passage", "lexical", "coverage")  # the parts of the fused score, each in [0, 1]

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from index.errors import AuditError
+from errors import AuditError
 
 __all__ = ["StaffAction", "StaffLog"]
 

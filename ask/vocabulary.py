@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from index.text import stem
+from index.analyser import stem
 
 
 @cache

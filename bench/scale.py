@@ -122,7 +122,7 @@ def _probe_vectors(path: str, spec: dict, workdir: str) -> dict:
 def _question_weights() -> list[dict[str, float]]:
     """Each dev question as the BM25 query the answering code makes: content words, stemmed."""
     from ask.lexicon import load_lexicon
-    from index.text import stem, words
+    from index.analyser import stem, words
 
     stop = load_lexicon().stop
     return [{stem(w): 1.0 for w in words(q) if w not in stop} for q in dev_questions()]

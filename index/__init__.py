@@ -4,8 +4,8 @@
 ``load``. Nothing else touches the files.
 """
 
-from index.embedding import DIMENSION, MODEL_NAME, Embedder, load_embedder
-from index.errors import (
+from embedding.embedder import DIMENSION, MODEL_NAME, Embedder, load_embedder
+from errors import (
     AuditError,
     BuildInProgressError,
     ChatbotError,

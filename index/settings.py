@@ -32,7 +32,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from index.errors import SettingsError
+from errors import SettingsError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from index.errors import IndexCorruptError, SettingsError
+from errors import IndexCorruptError, SettingsError
 
 EXACT_LIMIT = 50_000
 KINDS = ("flat", "ivf", "hnsw")

@@ -33,8 +33,8 @@ import faiss
 import numpy as np
 
 from index import VersionContent
+from index.analyser import stem, words
 from index.notes import AgreementRule
-from index.text import stem, words
 
 THRESHOLD = 0.86
 MIN_SHARED_WORDS = 2

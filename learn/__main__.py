@@ -14,9 +14,9 @@ import json
 import sys
 import time
 
-from ask.evaluate import format_report, report_of, summary
+from embedding.embedder import fine_tune_id, fitted_model_id
+from evaluation.harness import format_report, report_of, summary
 from index import ChatbotError, settings_from_env
-from index.embedding import fine_tune_id, fitted_model_id
 from learn.data import TRAIN_FILE, read_rows
 from learn.encoder import Recipe
 from learn.fit import build_model, cross_validate, fit_all

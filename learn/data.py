@@ -10,7 +10,7 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from ask.evaluate import read_cases
+from evaluation.harness import read_cases
 from index import REPO_ROOT
 
 DATA_DIR = REPO_ROOT / "data"

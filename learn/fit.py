@@ -30,15 +30,15 @@ import numpy as np
 from ask.answer import Answer
 from ask.bot import Bot
 from ask.decision import DECISION_FILE, Decision, Evidence
-from ask.evaluate import Case, Outcome, locate_evidence, run_case
 from ask.followup import resolve
-from ask.guard import URGENT_FILE, first_match, load_groups
 from ask.retrieve import RANKER_FILE, Weights
-from ask.triage import ROUTES, TRIAGE_FILE, Combiner, Head, Readings, Thresholds, Triage, logit
+from embedding.embedder import ENCODER_FILE, fitted_model_id, model_name
+from evaluation.harness import Case, Outcome, locate_evidence, run_case
 from index import REPO_ROOT, Embedder, Settings
-from index.embedding import ENCODER_FILE, fitted_model_id, model_name
 from learn.data import TRAIN_FILE, Row, file_sha256, read_rows
 from learn.encoder import FineTuned, Recipe, fine_tune, load_fine_tuned, save
+from safety.guard import URGENT_FILE, first_match, load_groups
+from safety.triage import ROUTES, TRIAGE_FILE, Combiner, Head, Readings, Thresholds, Triage, logit
 
 CORPUS_DIR = REPO_ROOT / "corpus"
 FOLDS = 5

@@ -8,7 +8,6 @@ from functools import partial
 import streamlit as st
 
 import index as idx
-import staff_ui
 from ask.audit import (
     FEEDBACK_FILTERS,
     STATUSES,
@@ -19,7 +18,8 @@ from ask.audit import (
     StoredAnswer,
     StoredQuote,
 )
-from ask.review import MOVED, check_citation, export_csv, highlight_html
+from staff.review import MOVED, check_citation, export_csv, highlight_html
+from ui import staff_components as staff_ui
 
 PAGE_SIZE = 20
 ANY = "any"

@@ -5,9 +5,9 @@ from __future__ import annotations
 import streamlit as st
 
 import index as idx
-import staff_ui
 from ask.audit import last_failure
-from ask.review import METRICS, compare_runs
+from staff.review import METRICS, compare_runs
+from ui import staff_components as staff_ui
 
 st.set_page_config(page_title="Maintainer", layout="wide")
 st.title("Maintainer: index and answer quality")
@@ -213,7 +213,7 @@ else:
         ):
             approved.append(page.doc_id)
     try:
-        from ask.candidate import candidate_index, stale_citations
+        from staff.candidate import candidate_index, stale_citations
 
         staged_index = candidate_index(settings)
         stale = stale_citations(settings, staff_ui.served_index(settings), staged_index) if staged_index else []
@@ -232,7 +232,7 @@ else:
         try:
             path = staff_ui.evaluation_file(settings, str(settings.eval_file))
             with st.spinner(f"Answering every question in {path.name} from both indexes…"):
-                from ask.candidate import compare_evaluations
+                from staff.candidate import compare_evaluations
 
                 st.session_state["candidate-eval"] = compare_evaluations(settings, path)
         except idx.ChatbotError as exc:
@@ -297,7 +297,7 @@ if st.button("Run evaluation", key="run-eval"):
         path = staff_ui.evaluation_file(settings, eval_file)
         with st.spinner(f"Answering every question in {path.name}…"):
             from ask import load
-            from ask.evaluate import evaluate
+            from evaluation.harness import evaluate
 
             bot = load(settings)
             figures = evaluate(path, bot).to_dict()

@@ -532,7 +532,7 @@ def test_pages_giving_different_figures_are_both_shown_with_their_sources(tmp_pa
 def saved_page(turn) -> str:
     from datetime import datetime
 
-    import saved_conversation
+    from ui import saved_conversation
 
     return saved_conversation.render([turn], saved_at=datetime(2026, 12, 1), title="T")
 

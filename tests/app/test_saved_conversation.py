@@ -7,8 +7,8 @@ from datetime import datetime
 import pytest
 from streamlit.testing.v1 import AppTest
 
-import saved_conversation
 from tests.app.test_page import SPREAD, URGENT, ParsedHtml, ask, session_turns
+from ui import saved_conversation
 
 pytestmark = pytest.mark.slow
 

@@ -12,8 +12,8 @@ from datetime import UTC, date, datetime
 import pytest
 
 from ask.audit import SCHEMA_VERSION, AnswerFilter, AuditLog
+from errors import AuditError, ChatbotError
 from index import REPO_ROOT
-from index.errors import AuditError, ChatbotError
 
 
 def quote(doc_id: str = "susan-g-komen", start: int = 10, text: str = "Metastatic breast cancer is stage IV.") -> dict:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from ask import ANSWERED, REFUSED, URGENT, Bot
-from ask.guard import MAX_QUESTION_CHARS
-from ask.triage import Triage
 from index import Embedder
+from safety.guard import MAX_QUESTION_CHARS
+from safety.triage import Triage
 
 
 class CountingModel:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from ask import __main__ as cli
-from ask import evaluate as evaluation
+from evaluation import harness as evaluation
 from index import REPO_ROOT, IndexCorruptError, IndexMissingError, Settings
 from index import load as load_index
 

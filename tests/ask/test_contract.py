@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from ask import ANSWERED, REFUSED, URGENT, Answer, Quote
-from ask.evaluate import read_cases
+from evaluation.harness import read_cases
 from index import REPO_ROOT
 
 HELDOUT = Path(__file__).with_name("data") / "heldout.jsonl"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ask.evaluate import evaluate
+from evaluation.harness import evaluate
 from index import REPO_ROOT
 
 HELDOUT = Path(__file__).with_name("data") / "heldout.jsonl"

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from index import lexical
-from index.text import terms
+from index.analyser import terms
 
 # (sentence, its heading, its list intro)
 SENTENCES = [

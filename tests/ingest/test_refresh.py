@@ -258,7 +258,7 @@ def test_the_candidate_cli_names_stale_citations_and_compares_evaluations(small_
         encoding="utf-8",
     )
     result = subprocess.run(
-        [sys.executable, "-m", "ask.candidate", "--eval", str(labelled)],
+        [sys.executable, "-m", "staff.candidate", "--eval", str(labelled)],
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,

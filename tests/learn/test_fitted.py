@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 
 from ask.decision import DECISION_FILE, Evidence, load_decision
-from ask.triage import TRIAGE_FILE, load_triage
+from embedding.embedder import ENCODER_FILE, fine_tune_id, fitted_model_id, load_model_folder, sentence_transformer_at
 from index import REPO_ROOT, settings_from_env
-from index.embedding import ENCODER_FILE, fine_tune_id, fitted_model_id, load_model_folder, sentence_transformer_at
 from learn.data import TRAIN_FILE, file_sha256, read_rows
 from learn.fit import DIRECTIONS, fit_heads, read_records, second_level
+from safety.triage import TRIAGE_FILE, load_triage
 
 SPEC = json.loads(ENCODER_FILE.read_text(encoding="utf-8"))
 

@@ -12,8 +12,8 @@ from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
 import index as idx
-from ask.access import make_entry
 from ask.audit import AuditLog
+from staff.access import make_entry
 
 REVIEWER_PAGE = idx.REPO_ROOT / "pages" / "1_Reviewer.py"
 MAINTAINER_PAGE = idx.REPO_ROOT / "pages" / "2_Maintainer.py"

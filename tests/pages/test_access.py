@@ -6,7 +6,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import index as idx
-from ask.access import make_entry
+from staff.access import make_entry
 
 PRIVATE = "a private question another patient asked"
 BOTH_PAGES = pytest.mark.parametrize("page", ["reviewer", "maintainer"])
@@ -160,7 +160,7 @@ def test_an_idle_session_is_signed_out(staff, pages, private_answer):
 
 
 def test_a_weak_stored_entry_disables_the_page_with_its_reason(pages, monkeypatch):
-    from ask.access import _b64
+    from staff.access import _b64
 
     monkeypatch.setenv("MBC_STAFF_USERS", f"ann:reviewer:scrypt$16384$8$1${_b64(b's' * 16)}${_b64(b'k' * 32)}")
     at = pages.ok(pages.open(pages.reviewer))

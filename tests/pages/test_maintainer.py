@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 import index as idx
-import staff_ui
 from ask import load
 from ask.audit import AuditLog
 from ingest import build
+from ui import staff_components as staff_ui
 
 DOC = "penn-medicine"
 LABELLED = idx.REPO_ROOT / "tests" / "ask" / "data" / "heldout.jsonl"  # the project's own, in every clone

@@ -100,7 +100,7 @@ def test_a_verdict_is_saved_with_the_reviewers_name(staff, served, pages, record
     assert datetime.fromisoformat(verdict.created_at) <= datetime.now(UTC)
     shown = pages.text(at)
     assert f"Saved: misleading out of context for answer #{answer_id}." in shown
-    import staff_ui
+    from ui import staff_components as staff_ui
 
     assert f"Verdict: misleading out of context, by ann, {staff_ui.local_time(verdict.created_at)}" in shown
     assert re.search(r"Verdict: misleading out of context, by ann, \d{1,2} [A-Z][a-z]{2} \d{4}, \d{2}:\d{2}", shown)

@@ -12,7 +12,7 @@ import html
 from collections.abc import Callable, Iterable
 from datetime import datetime
 
-from quote_sources import date_line, long_date
+from ui.quote_sources import date_line, long_date
 
 NOT_ADVICE = (
     "This is not medical advice. These are general information pages, quoted word for word: "

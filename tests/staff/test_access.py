@@ -7,9 +7,9 @@ import hashlib
 
 import pytest
 
-from ask import access
-from ask.access import authenticate, hash_password, make_entry, parse_staff_users, verify_password
-from index.errors import ChatbotError
+from errors import ChatbotError
+from staff import access
+from staff.access import authenticate, hash_password, make_entry, parse_staff_users, verify_password
 
 
 @pytest.fixture(scope="module")
@@ -149,7 +149,7 @@ def _access_cli(*args: str, stdin: str):
     from index import REPO_ROOT
 
     return subprocess.run(
-        [sys.executable, "-m", "ask.access", *args],
+        [sys.executable, "-m", "staff.access", *args],
         cwd=REPO_ROOT,
         input=stdin,
         capture_output=True,
@@ -162,8 +162,8 @@ def _access_cli(*args: str, stdin: str):
 def test_lockout_per_account_is_kept_in_the_database_and_ends_after_its_window(tmp_path, ann_hash):
     from datetime import UTC, datetime, timedelta
 
-    from ask.access import SignInGuard
     from ask.staff_log import StaffLog
+    from staff.access import SignInGuard
 
     users = parse_staff_users(f"ann:reviewer:{ann_hash}")
     guard = SignInGuard(StaffLog(tmp_path / "staff.sqlite3"))
@@ -181,8 +181,8 @@ def test_lockout_per_account_is_kept_in_the_database_and_ends_after_its_window(t
 
 
 def test_lockout_per_client_address_covers_every_name(tmp_path, ann_hash):
-    from ask.access import SignInGuard
     from ask.staff_log import StaffLog
+    from staff.access import SignInGuard
 
     users = parse_staff_users(f"ann:reviewer:{ann_hash}")
     log = StaffLog(tmp_path / "staff.sqlite3")

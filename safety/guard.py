@@ -12,9 +12,9 @@ import tomllib
 from dataclasses import dataclass, fields
 from pathlib import Path
 
-from ask.messages import PROMPTS_DIR, Messages
-from index.errors import PromptError
-from index.text import normalised_line, strip_control
+from errors import PromptError
+from index.analyser import normalised_line, strip_control
+from prompts.messages import PROMPTS_DIR, Messages
 
 URGENT_FILE = PROMPTS_DIR / "urgent.toml"
 MAX_QUESTION_CHARS = 4000

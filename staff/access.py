@@ -31,7 +31,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from index.errors import ChatbotError
+from errors import ChatbotError
 
 __all__ = [
     "MIN_PASSWORD_LENGTH",

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ask.answer import ANSWERED, REFUSED, URGENT, Answer
-from index.errors import ChatbotError, QuestionError
+from errors import ChatbotError, QuestionError
 
 FIGURES = (
     "hit_at_1",

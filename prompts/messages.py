@@ -7,7 +7,7 @@ import tomllib
 from dataclasses import dataclass, fields
 from pathlib import Path
 
-from index.errors import PromptError
+from errors import PromptError
 from index.settings import REPO_ROOT
 
 PROMPTS_DIR = REPO_ROOT / "prompts"

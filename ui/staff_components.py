@@ -17,10 +17,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import streamlit as st
 
 import index as idx
-import staff_session
-from ask.access import ENABLE_HINT, SignInGuard, StaffUser, parse_staff_users
 from ask.audit import AuditLog
 from ask.staff_log import StaffLog
+from staff.access import ENABLE_HINT, SignInGuard, StaffUser, parse_staff_users
+from ui import staff_session
 
 SESSION_KEY = "staff_user"
 LAST_USED_KEY = "staff_last_seen"  # when this tab last used its sign-in (time.time())

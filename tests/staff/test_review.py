@@ -8,7 +8,7 @@ import io
 import pytest
 
 from ask.audit import StoredAnswer, StoredQuote, Verdict
-from ask.review import (
+from staff.review import (
     CURRENT,
     EXPORT_COLUMNS,
     GONE,

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import index as idx
 from ask.audit import AuditLog
-from ask.review import MetricChange, check_citation, compare_runs
+from staff.review import MetricChange, check_citation, compare_runs
 
 __all__ = ["Comparison", "StaleCitation", "candidate_index", "compare_evaluations", "stale_citations"]
 
@@ -78,7 +78,7 @@ def stale_citations(settings: idx.Settings, served: idx.Index, candidate: idx.In
 def compare_evaluations(settings: idx.Settings, eval_file: Path) -> Comparison:
     """Answer every labelled question from the served index and from the candidate; both reports side by side."""
     from ask.bot import Bot, answerable_index
-    from ask.evaluate import evaluate
+    from evaluation.harness import evaluate
 
     candidate = candidate_index(settings)
     if candidate is None:

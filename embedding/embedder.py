@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from index.errors import ModelError
+from errors import ModelError
 from index.settings import REPO_ROOT, settings_from_env
 
 BASE_MODEL = "sentence-transformers/all-MiniLM-L6-v2"

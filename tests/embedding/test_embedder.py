@@ -9,8 +9,8 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
+from embedding.embedder import BATCH_THREADS, LONE_TEXT_THREADS
 from index import Embedder, ModelError, load_embedder
-from index.embedding import BATCH_THREADS, LONE_TEXT_THREADS
 
 QUESTIONS = [
     "what are the symptoms of bone mets?",
