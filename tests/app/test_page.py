@@ -170,7 +170,7 @@ def test_show_in_context_marks_the_quote_inside_its_paragraphs(page: AppTest, us
     strict=True, reason="known miss: under the fine-tuned encoder a heading is near enough to be suggested"
 )
 def test_off_topic_question_gets_its_own_message_and_no_suggestions(page: AppTest):
-    import app
+    from ui import patient
 
     ask(page, OFF_TOPIC)
     [answer] = answers(page)
@@ -178,7 +178,7 @@ def test_off_topic_question_gets_its_own_message_and_no_suggestions(page: AppTes
     assert turn.answer["status"] == "refused" and turn.off_topic and turn.suggestions == []
     assert not quotes_in(answer) and not answer.error and not answer.expander
     boxes = [p for p in parsed(answer) if ("div", {"class": "mbc-refused"}) in p.tags]
-    assert boxes and boxes[0].text == app.OFF_TOPIC and turn.answer["message"] not in boxes[0].text
+    assert boxes and boxes[0].text == patient.OFF_TOPIC and turn.answer["message"] not in boxes[0].text
     assert "only help with questions about metastatic breast cancer" in boxes[0].text
     assert not [b for b in answer.button if b.key and b.key.startswith("suggest-")]
 
@@ -538,7 +538,7 @@ def saved_page(turn) -> str:
 
 
 def test_a_page_giving_other_figures_and_not_quoted_is_shown_under_the_quote():
-    import app
+    from ui import patient
 
     other = {
         "doc_id": "two",
@@ -553,7 +553,7 @@ def test_a_page_giving_other_figures_and_not_quoted_is_shown_under_the_quote():
     }
     facts = {"date_kind": "captured", "date": "2026-12-01", "out_of_date": False, "also": [other]}
     quote = {"text": "About 30 percent", "publisher": "First", "title": "One", "url": None}
-    shown = ParsedHtml(app.quote_html(1, quote, facts))
+    shown = ParsedHtml(patient.quote_html(1, quote, facts))
     assert ("div", {"class": "mbc-differ"}) in shown.tags
     assert "Another page gives different figures: Second <i>Publisher</i>: Two" in shown.text
     assert "About 15 percent <script>x()</script>" in shown.text and ("script", {}) not in shown.tags
@@ -561,9 +561,9 @@ def test_a_page_giving_other_figures_and_not_quoted_is_shown_under_the_quote():
 
 
 def test_a_status_this_page_does_not_know_yet_still_shows_its_message(page: AppTest):
-    import app
+    from ui import patient
 
-    turn = app.Turn(question="q", answer={"status": "declined", "message": "A new kind of reply.", "quotes": []})
+    turn = patient.Turn(question="q", answer={"status": "declined", "message": "A new kind of reply.", "quotes": []})
     page.session_state["turns"] = [turn]
     page.run()
     assert not page.exception
