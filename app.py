@@ -3,7 +3,7 @@
 Streamlit runs this file on every visit and rerun; what the page shows is built in ``ui.patient``.
 """
 
-from ui.patient import main
+from ui import patient_page
 
 if __name__ == "__main__":
-    main()
+    patient_page()

@@ -25,6 +25,24 @@ at a single boundary each, with the original kept as ``__cause__``.
 
 from __future__ import annotations
 
+__all__ = [
+    "REBUILD_HINT",
+    "AuditError",
+    "BuildInProgressError",
+    "ChatbotError",
+    "CorpusError",
+    "IndexCorruptError",
+    "IndexIntegrityError",
+    "IndexMissingError",
+    "IndexUnavailableError",
+    "ModelError",
+    "PromptError",
+    "QuestionError",
+    "RefreshError",
+    "SettingsError",
+    "StorageError",
+]
+
 REBUILD_HINT = "Build it with: python -m ingest"
 
 

@@ -692,7 +692,7 @@ def main(argv: list[str] | None = None) -> int:
     import argparse
     import sys
 
-    from index import settings_from_env
+    from settings import settings_from_env
 
     parser = argparse.ArgumentParser(
         prog="python -m ask.audit", description=main.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter

@@ -19,21 +19,23 @@ from ask.history import safe_history
 from ask.lexicon import Lexicon, load_lexicon
 from ask.quotes import QuoteSelector, Span
 from ask.retrieve import Query, Retriever, Scores, Weights
-from errors import REBUILD_HINT
-from index import (
-    MODEL_NAME,
-    Embedder,
-    Index,
-    IndexCorruptError,
-    Settings,
-    lexical_settings,
-    load_embedder,
-    settings_from_env,
-)
+from embedding import MODEL_NAME, Embedder, load_embedder
+from errors import REBUILD_HINT, IndexCorruptError
+from index import Index, lexical_settings
 from index import load as load_index
-from prompts.messages import Messages, load_messages
-from safety.guard import URGENT_FILE, PatternGroup, clean_input, first_match, load_groups
-from safety.triage import Triage, Verdict, decline_message, load_triage
+from prompts import Messages, load_messages
+from safety import (
+    URGENT_FILE,
+    PatternGroup,
+    Triage,
+    Verdict,
+    clean_input,
+    decline_message,
+    first_match,
+    load_groups,
+    load_triage,
+)
+from settings import Settings, settings_from_env
 
 
 class Bot:

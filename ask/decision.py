@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from errors import PromptError
-from index import REPO_ROOT
+from settings import REPO_ROOT
 
 DECISION_FILE = REPO_ROOT / "models" / "decision.json"
 

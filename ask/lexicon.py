@@ -9,7 +9,7 @@ from functools import cache
 from pathlib import Path
 
 from errors import PromptError
-from index.analyser import normalise
+from index import normalise
 
 _WORD = re.compile(r"[a-z0-9]+\+?")
 LEXICON_FILE = Path(__file__).with_name("lexicon.toml")

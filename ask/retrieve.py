@@ -22,10 +22,8 @@ import numpy as np
 from ask.lexicon import Lexicon
 from ask.vocabulary import Vocabulary
 from errors import PromptError
-from index import REPO_ROOT, Index
-from index.analyser import normalise, stem, terms, words
-from index.lexical import IN_HEADING, IN_SENTENCE, Matches
-from index.rows import BLOCK_KINDS
+from index import BLOCK_KINDS, IN_HEADING, IN_SENTENCE, Index, Matches, normalise, stem, terms, words
+from settings import REPO_ROOT
 
 RANKER_FILE = REPO_ROOT / "models" / "ranker.json"  # the fused score's weights, fitted by python -m learn fit
 SIGNALS = ("dense", "passage", "lexical", "coverage")  # the parts of the fused score, each in [0, 1]

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from index.analyser import stem
+from index import stem
 
 
 @cache

@@ -32,7 +32,7 @@ import sys
 import time
 
 from bench.measure import CHROMIUM, CHROMIUM_ARGS, dev_questions, machine, streamlit_command, table
-from index import REPO_ROOT
+from settings import REPO_ROOT
 
 APP_TIMEOUT_MS = 120_000
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from index.settings import Settings
+from settings import Settings
 
 DEV_QUESTIONS = Settings().eval_file  # the shared dev set beside the clone, as for "Run evaluation"
 CHROMIUM = Path("/usr/bin/chromium")  # Debian's package (make browser); never `playwright install`

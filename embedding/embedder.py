@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from errors import ModelError
-from index.settings import REPO_ROOT, settings_from_env
+from settings import REPO_ROOT, settings_from_env
 
 BASE_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 DIMENSION = 384

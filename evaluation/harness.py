@@ -20,7 +20,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ask.answer import ANSWERED, REFUSED, URGENT, Answer
+from ask import ANSWERED, REFUSED, URGENT, Answer
 from errors import ChatbotError, QuestionError
 
 FIGURES = (

@@ -32,9 +32,7 @@ import re
 import faiss
 import numpy as np
 
-from index import VersionContent
-from index.analyser import stem, words
-from index.notes import AgreementRule
+from index import AgreementRule, VersionContent, stem, words
 
 THRESHOLD = 0.86
 MIN_SHARED_WORDS = 2

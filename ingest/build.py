@@ -17,13 +17,16 @@ from pathlib import Path
 import numpy as np
 
 import index as idx
-from index.notes import has_notes
+from embedding import DIMENSION, MODEL_NAME, Embedder, load_embedder
+from errors import IndexCorruptError, IndexMissingError, IndexUnavailableError, StorageError
+from index import has_notes
 from ingest.corpus import SourcePage, read_corpus
 from ingest.embed import embed_texts, known_vectors
 from ingest.notes import version_notes
 from ingest.recover import recover
 from ingest.segment import segment
 from ingest.split import split_passages, splitter_settings
+from settings import Settings, settings_from_env
 
 Progress = Callable[[str], None]
 
@@ -101,11 +104,11 @@ class _PageParts:
 
 
 def build(
-    settings: idx.Settings | None = None,
+    settings: Settings | None = None,
     *,
     full: bool = False,
     progress: Progress | None = None,
-    embedder: idx.Embedder | None = None,
+    embedder: Embedder | None = None,
 ) -> BuildReport:
     """Bring the index at ``settings.index_dir`` up to date with ``settings.corpus_dir``.
 
@@ -123,19 +126,19 @@ def build(
         BuildInProgressError: another build is running.
         StorageError: the disk refused a write; the served version is unchanged.
     """
-    settings = settings or idx.settings_from_env()
+    settings = settings or settings_from_env()
     with idx.build_lock(settings.index_dir):
         recover(settings)
         return build_locked(settings, full=full, progress=progress, embedder=embedder)
 
 
 def build_locked(
-    settings: idx.Settings,
+    settings: Settings,
     *,
     full: bool = False,
     progress: Progress | None = None,
     shown_as: Path | None = None,
-    embedder: idx.Embedder | None = None,
+    embedder: Embedder | None = None,
 ) -> BuildReport:
     """``build`` for a caller that holds the index's build lock.
 
@@ -148,7 +151,7 @@ def build_locked(
     try:
         report = _build_locked(settings, corpus.pages, full=full, say=say, embedder=embedder)
     except OSError as exc:
-        raise idx.StorageError(
+        raise StorageError(
             f"The index in {settings.index_dir} could not be written ({exc.strerror or exc}); "
             "the version being served is unchanged. Free some space or fix the folder's permissions, then run "
             "python -m ingest again."
@@ -159,14 +162,14 @@ def build_locked(
 
 
 def _build_locked(
-    settings: idx.Settings,
+    settings: Settings,
     pages: tuple[SourcePage, ...],
     *,
     full: bool,
     say: Progress,
-    embedder: idx.Embedder | None,
+    embedder: Embedder | None,
 ) -> BuildReport:
-    model = embedder.name if embedder is not None else idx.MODEL_NAME
+    model = embedder.name if embedder is not None else MODEL_NAME
     previous, reason = _previous_manifest(settings, full, model)
     served = previous.version if previous else _served_version(settings)
     report = BuildReport(version=None, previous_version=served)
@@ -229,7 +232,7 @@ def _build_locked(
         def embed(texts: list[str]) -> np.ndarray:
             say("Loading the embedding model")
             model_started = time.perf_counter()
-            model_in_use = embedder or idx.load_embedder()
+            model_in_use = embedder or load_embedder()
             report.model_load_seconds = time.perf_counter() - model_started
             say(f"Embedding {len(texts)} new or changed texts of {', '.join(page.path for page, *_ in to_embed)}")
             return model_in_use.embed(texts)
@@ -266,7 +269,7 @@ def _build_locked(
         settings.index_dir,
         content,
         model=model,
-        dimension=idx.DIMENSION,
+        dimension=DIMENSION,
         splitter=splitter_settings(),
         faiss_kind=wanted_kind,
         keep_versions=settings.keep_versions,
@@ -279,29 +282,29 @@ def _build_locked(
     return report
 
 
-def _served_version(settings: idx.Settings) -> str | None:
+def _served_version(settings: Settings) -> str | None:
     try:
         return idx.current_version(settings.index_dir)
-    except idx.IndexUnavailableError:
+    except IndexUnavailableError:
         return None
 
 
 def _rows(vectors: dict[str, np.ndarray], texts: list[str]) -> np.ndarray:
     """The vectors of ``texts``, in order, as one (len(texts), 384) array."""
     if not texts:
-        return np.zeros((0, idx.DIMENSION), dtype=np.float32)
+        return np.zeros((0, DIMENSION), dtype=np.float32)
     return np.vstack([vectors[text] for text in texts])
 
 
-def _previous_manifest(settings: idx.Settings, full: bool, model: str) -> tuple[idx.Manifest | None, str | None]:
+def _previous_manifest(settings: Settings, full: bool, model: str) -> tuple[idx.Manifest | None, str | None]:
     """The served manifest if its pages can be reused, with the reason when they cannot."""
     if full:
         return None, None
     try:
         manifest = idx.read_manifest(settings.index_dir)
-    except idx.IndexMissingError:
+    except IndexMissingError:
         return None, None
-    except idx.IndexCorruptError as exc:
+    except IndexCorruptError as exc:
         return None, f"the served index could not be read, so every page is rebuilt ({exc})"
     if (
         manifest.model != model
@@ -312,10 +315,10 @@ def _previous_manifest(settings: idx.Settings, full: bool, model: str) -> tuple[
     return manifest, None
 
 
-def _load_previous(settings: idx.Settings, previous: idx.Manifest, report: BuildReport) -> idx.Index | None:
+def _load_previous(settings: Settings, previous: idx.Manifest, report: BuildReport) -> idx.Index | None:
     try:
         return idx.load(settings.index_dir, previous.version)
-    except idx.IndexUnavailableError as exc:
+    except IndexUnavailableError as exc:
         report.warnings.append(f"the served index could not be reused, so every page is rebuilt ({exc})")
         return None
 
@@ -369,7 +372,7 @@ def _assemble(parts: list[_PageParts]) -> idx.VersionContent:
             passages.append(idx.Passage(len(passages), doc_id, start, end, part.text[start:end]))
         for start, end, block in part.sentences:
             sentences.append(idx.Sentence(len(sentences), doc_id, start, end, first_block + block))
-    empty = np.zeros((0, idx.DIMENSION), dtype=np.float32)
+    empty = np.zeros((0, DIMENSION), dtype=np.float32)
     return idx.VersionContent(
         texts={part.record.doc_id: part.text for part in parts},
         passages=passages,

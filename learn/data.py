@@ -10,8 +10,8 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from evaluation.harness import read_cases
-from index import REPO_ROOT
+from evaluation import read_cases
+from settings import REPO_ROOT
 
 DATA_DIR = REPO_ROOT / "data"
 TRAIN_FILE = DATA_DIR / "train.jsonl"

@@ -8,7 +8,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 
 from errors import PromptError
-from index.settings import REPO_ROOT
+from settings import REPO_ROOT
 
 PROMPTS_DIR = REPO_ROOT / "prompts"
 MESSAGES_FILE = PROMPTS_DIR / "messages.toml"

@@ -13,8 +13,8 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 
 from errors import PromptError
-from index.analyser import normalised_line, strip_control
-from prompts.messages import PROMPTS_DIR, Messages
+from index import normalised_line, strip_control
+from prompts import PROMPTS_DIR, Messages
 
 URGENT_FILE = PROMPTS_DIR / "urgent.toml"
 MAX_QUESTION_CHARS = 4000

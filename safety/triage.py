@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from errors import PromptError
-from index import REPO_ROOT
+from settings import REPO_ROOT
 
 TRIAGE_FILE = REPO_ROOT / "models" / "triage.json"
 ROUTES = ("answer", "refuse", "no_context", "decline", "urgent")

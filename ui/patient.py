@@ -25,17 +25,9 @@ from urllib.parse import urlsplit
 
 import streamlit as st
 
-from index import (
-    REPO_ROOT,
-    ChatbotError,
-    Index,
-    IndexMissingError,
-    IndexUnavailableError,
-    QuestionError,
-    Settings,
-    current_version,
-    settings_from_env,
-)
+from errors import ChatbotError, IndexMissingError, IndexUnavailableError, QuestionError
+from index import Index, current_version
+from settings import REPO_ROOT, Settings, settings_from_env
 from ui import saved_conversation
 from ui.quote_sources import date_line, source_facts
 from ui.serving import load_bot, load_notes, load_suggester, open_audit_log, open_index, start_loading_model

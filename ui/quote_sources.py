@@ -11,8 +11,7 @@ from datetime import date, datetime
 
 import numpy as np
 
-from index import Index
-from index.notes import Notes
+from index import Index, Notes
 
 MONTHS = [
     "January",

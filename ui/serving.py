@@ -12,7 +12,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 import streamlit as st
 
-from index import Index, Settings, current_version
+from index import Index, current_version
+from settings import Settings
 
 log = logging.getLogger("mbc.serving")
 
@@ -25,7 +26,7 @@ def start_loading_model() -> Future:
     launcher starts it before the server listens; under plain ``streamlit run`` the first visitor
     does, and gets the page and its question box at once while it loads.
     """
-    from index import load_embedder
+    from embedding import load_embedder
 
     loader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mbc-model")
     try:
@@ -57,7 +58,7 @@ def load_bot(index_dir: str, version: str, _settings: Settings):
 @st.cache_resource(max_entries=2, show_spinner=False)
 def load_suggester(index_dir: str, version: str, _settings: Settings):
     """Suggestions under a refusal for one index version (``ask.suggest``)."""
-    from ask.suggest import Suggester
+    from ask import Suggester
 
     return Suggester(load_bot(index_dir, version, _settings))
 
@@ -65,7 +66,7 @@ def load_suggester(index_dir: str, version: str, _settings: Settings):
 @st.cache_resource(max_entries=2, show_spinner=False)
 def load_notes(index_dir: str, version: str, _settings: Settings):
     """The version's page dates and agreeing sentences (``index.notes``)."""
-    from index.notes import read_notes
+    from index import read_notes
 
     return read_notes(open_index(index_dir, version, _settings))
 

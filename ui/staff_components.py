@@ -19,7 +19,9 @@ import streamlit as st
 import index as idx
 from ask.audit import AuditLog
 from ask.staff_log import StaffLog
-from staff.access import ENABLE_HINT, SignInGuard, StaffUser, parse_staff_users
+from errors import ChatbotError, IndexMissingError, SettingsError
+from settings import Settings
+from staff import ENABLE_HINT, SignInGuard, StaffUser, parse_staff_users
 from ui import staff_session
 
 SESSION_KEY = "staff_user"
@@ -46,7 +48,7 @@ _SIGN_OUT_SCRIPT = (
 )
 
 
-def _configured_users(settings: idx.Settings) -> str:
+def _configured_users(settings: Settings) -> str:
     """MBC_STAFF_USERS from Streamlit secrets when set there, else from the environment."""
     try:
         value = st.secrets.get("MBC_STAFF_USERS")
@@ -55,7 +57,7 @@ def _configured_users(settings: idx.Settings) -> str:
     return str(value).strip() if value else settings.staff_users
 
 
-def require_sign_in(role: str, settings: idx.Settings) -> StaffUser:
+def require_sign_in(role: str, settings: Settings) -> StaffUser:
     """The signed-in staff member with ``role``; otherwise show the sign-in form (or why it is off) and stop.
 
     A sign-in lasts across reloads and staff pages (``staff_session``: a server-side session behind
@@ -66,7 +68,7 @@ def require_sign_in(role: str, settings: idx.Settings) -> StaffUser:
     page = _ROLE_PAGES[role]
     try:
         users = parse_staff_users(_configured_users(settings))
-    except idx.ChatbotError as exc:
+    except ChatbotError as exc:
         st.error(f"The {page} is disabled because its sign-in settings are wrong: {exc}")
         st.stop()
     if not any(user.may(role) for user in users.values()):
@@ -75,7 +77,7 @@ def require_sign_in(role: str, settings: idx.Settings) -> StaffUser:
 
     try:
         log = staff_log(str(settings.staff_db))
-    except idx.ChatbotError as exc:
+    except ChatbotError as exc:
         # Without the database there is no throttle and no action log, so there is no sign-in either.
         st.error(f"The {page} is disabled because its sign-in records cannot be kept: {exc}")
         st.stop()
@@ -110,7 +112,7 @@ def require_sign_in(role: str, settings: idx.Settings) -> StaffUser:
     if submitted:
         try:
             found, wait = SignInGuard(log).attempt(users, name, password, role, client)
-        except idx.ChatbotError as exc:
+        except ChatbotError as exc:
             st.error(f"Sign-in cannot be checked right now: {exc}")
             st.stop()
         if wait:
@@ -126,7 +128,7 @@ def require_sign_in(role: str, settings: idx.Settings) -> StaffUser:
     st.stop()
 
 
-def _signed_in_name(settings: idx.Settings, log: StaffLog, client: str) -> str | None:
+def _signed_in_name(settings: Settings, log: StaffLog, client: str) -> str | None:
     """Who is signed in for this tab: its own session state, else the sign-in cookie; None once idle too long.
 
     An idle sign-out (of the tab or of the cookie's server-side session) is logged and explained.
@@ -150,7 +152,7 @@ def _signed_in_name(settings: idx.Settings, log: StaffLog, client: str) -> str |
     return name
 
 
-def _idle_sign_out(settings: idx.Settings, log: StaffLog, name: str, client: str) -> None:
+def _idle_sign_out(settings: Settings, log: StaffLog, name: str, client: str) -> None:
     minutes = settings.staff_idle_minutes
     _record(log, name, "sign-out: idle", f"after {minutes:g} minutes", client)
     sign_out(rerun=False, message=f"You were signed out after {minutes:g} minutes without activity. Sign in again.")
@@ -188,21 +190,21 @@ def client_address() -> str:
 def _record(log: StaffLog, actor: str, action: str, detail: str, client: str) -> None:
     try:
         log.record_action(actor, action, detail, client=client)
-    except idx.ChatbotError:
+    except ChatbotError:
         _log.exception("the staff action %r of %s could not be logged", action, actor)
 
 
-def record_action(settings: idx.Settings, user: StaffUser, action: str, detail: str = "") -> None:
+def record_action(settings: Settings, user: StaffUser, action: str, detail: str = "") -> None:
     """Append a staff action (verdict, export, re-index, refresh, publish) to the log; a failure is logged."""
     try:
         log = staff_log(str(settings.staff_db))
-    except idx.ChatbotError:
+    except ChatbotError:
         _log.exception("the staff action %r of %s could not be logged", action, user.name)
         return
     _record(log, user.name, action, detail, client_address())
 
 
-def evaluation_file(settings: idx.Settings, text: str) -> Path:
+def evaluation_file(settings: Settings, text: str) -> Path:
     """The labelled file named in the evaluation box, only when it lies inside the evaluation folder."""
     folder = settings.evaluation_dir
     path = Path(text.strip()).expanduser()
@@ -210,9 +212,9 @@ def evaluation_file(settings: idx.Settings, text: str) -> Path:
         path = folder / path
     resolved = path.resolve()
     if not resolved.is_relative_to(folder):
-        raise idx.SettingsError(f"Only labelled files inside {folder} can be run (MBC_EVAL_DIR); {path} is outside it.")
+        raise SettingsError(f"Only labelled files inside {folder} can be run (MBC_EVAL_DIR); {path} is outside it.")
     if not resolved.is_file():
-        raise idx.SettingsError(f"There is no labelled file at {path}.")
+        raise SettingsError(f"There is no labelled file at {path}.")
     return resolved
 
 
@@ -239,23 +241,21 @@ def _load_served(index_dir: str, version: str) -> idx.Index:
     return idx.load(Path(index_dir))
 
 
-def served_index(settings: idx.Settings) -> idx.Index:
+def served_index(settings: Settings) -> idx.Index:
     """The index version patients are answered from now, loaded once per version of ``CURRENT``."""
     version = idx.current_version(settings.index_dir)
     if version is None:
-        raise idx.IndexMissingError(
-            f"No index has been built in {settings.index_dir} yet. Build it with: python -m ingest"
-        )
+        raise IndexMissingError(f"No index has been built in {settings.index_dir} yet. Build it with: python -m ingest")
     return _load_served(str(settings.index_dir), version)
 
 
-def page_when_answered(settings: idx.Settings, version: str, doc_id: str) -> str | None:
+def page_when_answered(settings: Settings, version: str, doc_id: str) -> str | None:
     """A page's text in an older index version, while that version is still kept on disk (MBC_KEEP_VERSIONS)."""
     try:
         if version not in idx.list_versions(settings.index_dir):
             return None
         return _load_index(str(settings.index_dir), version).texts.get(doc_id)
-    except idx.ChatbotError:
+    except ChatbotError:
         return None
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from ask.audit import AuditLog, last_failure
-from index import settings_from_env
+from settings import settings_from_env
 from tests.app.test_page import SPREAD, answers, ask, quotes_in, session_turns, text_of
 
 pytestmark = pytest.mark.slow

@@ -11,7 +11,9 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from index import ModelError, current_version, load, settings_from_env
+from errors import ModelError
+from index import current_version, load
+from settings import settings_from_env
 
 pytestmark = pytest.mark.slow
 
@@ -446,16 +448,16 @@ def test_a_new_index_version_is_picked_up_without_a_restart(
 
 
 def test_the_page_can_be_used_while_the_model_is_still_loading(use_built_index, monkeypatch, open_page):
-    import index
+    import embedding
 
-    real = index.load_embedder
+    real = embedding.load_embedder
     ready = threading.Event()
 
     def slow_model():
         assert ready.wait(timeout=120)
         return real()
 
-    monkeypatch.setattr(index, "load_embedder", slow_model)
+    monkeypatch.setattr(embedding, "load_embedder", slow_model)
     st.cache_resource.clear()  # a fresh server process: nothing loaded yet
     at = open_page()  # returns while the model waits for ``ready``, which nothing has set yet
     assert [button.key for button in at.button] == [f"example-{n}" for n in range(4)]
@@ -468,20 +470,20 @@ def test_the_page_can_be_used_while_the_model_is_still_loading(use_built_index, 
 
 
 def test_a_model_that_failed_to_load_is_tried_again_by_the_next_question(use_built_index, monkeypatch, open_page):
-    import index
+    import embedding
 
-    real = index.load_embedder
+    real = embedding.load_embedder
 
     def missing_model():
         raise ModelError("The embedding model's packages are not installed (torch).")
 
-    monkeypatch.setattr(index, "load_embedder", missing_model)
+    monkeypatch.setattr(embedding, "load_embedder", missing_model)
     st.cache_resource.clear()
     at = open_page()
     ask(at, SPREAD)
     assert "something went wrong on our side" in text_of(answers(at)[0])
 
-    monkeypatch.setattr(index, "load_embedder", real)  # the packages are back
+    monkeypatch.setattr(embedding, "load_embedder", real)  # the packages are back
     ask(at, SPREAD)
     assert session_turns(at)[1].answer["status"] == "answered" and quotes_in(answers(at)[1])
 

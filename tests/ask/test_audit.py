@@ -13,7 +13,7 @@ import pytest
 
 from ask.audit import SCHEMA_VERSION, AnswerFilter, AuditLog
 from errors import AuditError, ChatbotError
-from index import REPO_ROOT
+from settings import REPO_ROOT
 
 
 def quote(doc_id: str = "susan-g-komen", start: int = 10, text: str = "Metastatic breast cancer is stage IV.") -> dict:

@@ -5,9 +5,8 @@ from __future__ import annotations
 import pytest
 
 from ask import ANSWERED, REFUSED, URGENT, Bot
-from index import Embedder
-from safety.guard import MAX_QUESTION_CHARS
-from safety.triage import Triage
+from embedding import Embedder
+from safety import MAX_QUESTION_CHARS, Triage
 
 
 class CountingModel:

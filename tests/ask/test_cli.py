@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 
 from ask import __main__ as cli
+from errors import IndexCorruptError, IndexMissingError
 from evaluation import harness as evaluation
-from index import REPO_ROOT, IndexCorruptError, IndexMissingError, Settings
 from index import load as load_index
+from settings import REPO_ROOT, Settings
 
 
 @pytest.fixture

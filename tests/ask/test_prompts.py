@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from ask.lexicon import load_lexicon
+from ask import load_lexicon
 from errors import PromptError
-from prompts.messages import MESSAGES_FILE, load_messages
-from safety.guard import URGENT_FILE, first_match, load_groups
+from prompts import MESSAGES_FILE, load_messages
+from safety import URGENT_FILE, first_match, load_groups
 
 
 def test_the_shipped_prompts_load():

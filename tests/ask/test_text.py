@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ask.followup import resolve
-from ask.lexicon import load_lexicon
+from ask import load_lexicon, resolve
 from ask.vocabulary import Vocabulary
 
 

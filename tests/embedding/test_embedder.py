@@ -9,8 +9,9 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
+from embedding import Embedder, load_embedder
 from embedding.embedder import BATCH_THREADS, LONE_TEXT_THREADS
-from index import Embedder, ModelError, load_embedder
+from errors import ModelError
 
 QUESTIONS = [
     "what are the symptoms of bone mets?",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from index.analyser import stem, strip_control, terms
+from index import stem, strip_control, terms
 
 
 @pytest.mark.parametrize(

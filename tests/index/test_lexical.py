@@ -9,8 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index import lexical
-from index.analyser import terms
+from index import lexical, terms
 
 # (sentence, its heading, its list intro)
 SENTENCES = [

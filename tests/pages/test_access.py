@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-import index as idx
-from staff.access import make_entry
+from settings import REPO_ROOT
+from staff import make_entry
 
 PRIVATE = "a private question another patient asked"
 BOTH_PAGES = pytest.mark.parametrize("page", ["reviewer", "maintainer"])
@@ -115,7 +115,7 @@ def test_wrong_sign_in_settings_disable_the_page_with_one_calm_sentence(value, m
 
 @pytest.mark.slow
 def test_patients_cannot_reach_audit_data_from_the_chat_page(staff, use_built_index, pages, private_answer):
-    chat = AppTest.from_file(str(idx.REPO_ROOT / "app.py"), default_timeout=180)
+    chat = AppTest.from_file(str(REPO_ROOT / "app.py"), default_timeout=180)
     chat.secrets["tests"] = "isolated from local secrets"
     chat.run()
     pages.ok(chat)

@@ -13,12 +13,13 @@ import pytest
 import index as idx
 from ask.audit import AuditLog
 from ingest import build
+from settings import Settings, settings_from_env
 
 DOC = "penn-medicine"
 
 
 @pytest.fixture
-def served(use_built_index: idx.Settings) -> idx.Index:
+def served(use_built_index: Settings) -> idx.Index:
     return idx.load(use_built_index.index_dir)
 
 
@@ -158,7 +159,7 @@ def test_export_holds_answers_quotes_and_verdicts(staff, served, pages, record_a
 def test_citations_go_stale_after_the_page_changes_and_is_reindexed(
     staff, own_index, corpus_copy, pages, record_answer, quote_of, unique_sentences
 ):
-    settings = idx.settings_from_env()  # the index copy and the corpus copy
+    settings = settings_from_env()  # the index copy and the corpus copy
     assert (settings.index_dir, settings.corpus_dir) == (own_index.index_dir, corpus_copy)
     build(settings)  # the corpus copy has other paths: page details only, nothing re-embedded
     before = idx.load(settings.index_dir)

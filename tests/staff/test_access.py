@@ -8,8 +8,7 @@ import hashlib
 import pytest
 
 from errors import ChatbotError
-from staff import access
-from staff.access import authenticate, hash_password, make_entry, parse_staff_users, verify_password
+from staff import access, authenticate, hash_password, make_entry, parse_staff_users, verify_password
 
 
 @pytest.fixture(scope="module")
@@ -146,7 +145,7 @@ def _access_cli(*args: str, stdin: str):
     import subprocess
     import sys
 
-    from index import REPO_ROOT
+    from settings import REPO_ROOT
 
     return subprocess.run(
         [sys.executable, "-m", "staff.access", *args],
@@ -163,7 +162,7 @@ def test_lockout_per_account_is_kept_in_the_database_and_ends_after_its_window(t
     from datetime import UTC, datetime, timedelta
 
     from ask.staff_log import StaffLog
-    from staff.access import SignInGuard
+    from staff import SignInGuard
 
     users = parse_staff_users(f"ann:reviewer:{ann_hash}")
     guard = SignInGuard(StaffLog(tmp_path / "staff.sqlite3"))
@@ -182,7 +181,7 @@ def test_lockout_per_account_is_kept_in_the_database_and_ends_after_its_window(t
 
 def test_lockout_per_client_address_covers_every_name(tmp_path, ann_hash):
     from ask.staff_log import StaffLog
-    from staff.access import SignInGuard
+    from staff import SignInGuard
 
     users = parse_staff_users(f"ann:reviewer:{ann_hash}")
     log = StaffLog(tmp_path / "staff.sqlite3")

@@ -34,7 +34,9 @@ from pathlib import Path
 
 from errors import SettingsError
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+__all__ = ["REPO_ROOT", "Settings", "settings_from_env"]
+
+REPO_ROOT = Path(__file__).resolve().parent
 
 
 @dataclass(frozen=True, kw_only=True)
