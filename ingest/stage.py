@@ -109,7 +109,7 @@ class StagedRefresh:
         lines.append("")
         lines.append(
             "The citations it would make stale, and its evaluation beside the served index's: "
-            "python -m ask.candidate --eval FILE"
+            "python -m staff.candidate --eval FILE"
         )
         held = self.held
         lines.append(

@@ -57,7 +57,7 @@ def conversation_text(question: str, history: tuple[str, ...] | list[str] = ()) 
 
 
 def read_rows(path: Path = TRAIN_FILE) -> list[Row]:
-    """Read a labelled JSONL file (with ``ask.evaluate.read_cases``, which names a wrong line)."""
+    """Read a labelled JSONL file (with ``evaluation.read_cases``, which names a wrong line)."""
     return [
         Row(
             id=case.id,

@@ -1,7 +1,7 @@
 """Checks made before any search: is the input usable text, is it urgent, is it a request we decline.
 
 The urgent patterns live in ``prompts/urgent.toml`` (a second net under the learned triage,
-``ask.triage``); each group of patterns names the message (from ``prompts/messages.toml``) its
+``safety.triage``); each group of patterns names the message (from ``prompts/messages.toml``) its
 matches get.
 """
 

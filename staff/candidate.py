@@ -8,8 +8,8 @@ published, two questions matter besides the diff:
 - whether answer quality holds: the labelled questions answered from the candidate, next to the
   same questions answered from the served index.
 
-    python -m ask.candidate                       # the citations the candidate would make stale
-    python -m ask.candidate --eval data/dev.jsonl   # and the evaluation of both, side by side
+    python -m staff.candidate                       # the citations the candidate would make stale
+    python -m staff.candidate --eval data/dev.jsonl   # and the evaluation of both, side by side
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ class StaleCitation:
     answer_id: int
     position: int
     doc_id: str
-    state: str  # what the candidate does to it (see ask.review: moved, gone, page removed)
+    state: str  # what the candidate does to it (see staff.review: moved, gone, page removed)
     description: str
     text: str
 
@@ -108,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     import sys
 
     parser = argparse.ArgumentParser(
-        prog="python -m ask.candidate", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        prog="python -m staff.candidate", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--eval", type=Path, metavar="FILE", help="labelled questions to answer from both indexes")
     args = parser.parse_args(argv)

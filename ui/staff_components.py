@@ -63,7 +63,7 @@ def require_sign_in(role: str, settings: Settings) -> StaffUser:
     A sign-in lasts across reloads and staff pages (``staff_session``: a server-side session behind
     an HttpOnly cookie, when served by ``serve.py``) until "Sign out" or ``MBC_STAFF_IDLE_MINUTES``
     without use. Wrong passwords are throttled per name and per address in the staff database
-    (``ask.access.SignInGuard``), and sign-ins, sign-outs and failures go to the staff action log.
+    (``staff.SignInGuard``), and sign-ins, sign-outs and failures go to the staff action log.
     """
     page = _ROLE_PAGES[role]
     try:
@@ -337,7 +337,7 @@ def plain_html(text: str) -> str:
     return html.escape(text).replace("\n", "<br>")
 
 
-# Short column names for the per-category evaluation table (the full names are in ask.review.METRICS).
+# Short column names for the per-category evaluation table (the full names are in evaluation.METRICS).
 SHORT_NAMES = {
     "hit_at_1": "hit@1",
     "hit_at_3": "hit@3",

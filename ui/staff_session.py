@@ -1,6 +1,6 @@
 """Staff sign-in that lasts across reloads and staff pages: a server-side session behind an HttpOnly cookie.
 
-The password check stays in ``ask.access``; this only remembers who signed in.
+The password check stays in ``staff.access``; this only remembers who signed in.
 
 1. The sign-in form (``staff_ui``) checks the password, then ``issue_ticket(name)`` gives a
    one-time ticket (valid ``TICKET_S`` seconds), which the page's script POSTs to

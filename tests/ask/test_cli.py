@@ -1,4 +1,4 @@
-"""``python -m ask`` and ``python -m ask.evaluate``: output formats and exit codes."""
+"""``python -m ask`` and ``python -m evaluation``: output formats and exit codes."""
 
 from __future__ import annotations
 

@@ -11,7 +11,7 @@ from staff import make_entry
 PRIVATE = "a private question another patient asked"
 BOTH_PAGES = pytest.mark.parametrize("page", ["reviewer", "maintainer"])
 ENABLE = (
-    "To enable it, make a sign-in with `python -m ask.access YOUR_NAME reviewer` (or `maintainer`, or "
+    "To enable it, make a sign-in with `python -m staff.access YOUR_NAME reviewer` (or `maintainer`, or "
     "`reviewer+maintainer`) and put the line it prints in the MBC_STAFF_USERS environment variable, or as "
     "MBC_STAFF_USERS in .streamlit/secrets.toml, then restart the app."
 )
@@ -98,7 +98,7 @@ def test_a_removed_account_is_signed_out_at_once(staff, pages, private_answer, m
     [
         (
             "ann:reviewer:secret",
-            "MBC_STAFF_USERS entry 1 (ann) has no scrypt hash; make one with: python -m ask.access",
+            "MBC_STAFF_USERS entry 1 (ann) has no scrypt hash; make one with: python -m staff.access",
         ),
         ("ann:nurse:scrypt$1$2$3$4$5", "MBC_STAFF_USERS entry 1 (ann) has roles 'nurse'; use reviewer or maintainer"),
         ("just-a-name", "MBC_STAFF_USERS entry 1 is not name:roles:hash."),

@@ -41,7 +41,7 @@ def test_staff_users_are_parsed_with_their_roles(ann_hash):
         (":reviewer:{h}", "MBC_STAFF_USERS entry 1 has no usable name."),
         ("ann::{h}", "MBC_STAFF_USERS entry 1 (ann) has roles ''; use reviewer or maintainer, joined by + for both."),
         ("ann:admin:{h}", "MBC_STAFF_USERS entry 1 (ann) has roles 'admin'; use reviewer or maintainer"),
-        ("ann:reviewer:hunter2", "(ann) has no scrypt hash; make one with: python -m ask.access ann reviewer"),
+        ("ann:reviewer:hunter2", "(ann) has no scrypt hash; make one with: python -m staff.access ann reviewer"),
         ("ann:reviewer:{h}, ann:maintainer:{h}", "MBC_STAFF_USERS names ann twice."),
         ("ann:reviewer:{h}, bob:reviewer", "MBC_STAFF_USERS entry 2 is not name:roles:hash."),
     ],
@@ -114,7 +114,7 @@ def test_weak_stored_entries_are_refused_with_a_message(value: str, message: str
     with pytest.raises(ChatbotError) as caught:
         parse_staff_users(value)
     assert f"MBC_STAFF_USERS entry 1 (ann) {message}" in str(caught.value)
-    assert "make a new one with: python -m ask.access ann reviewer" in str(caught.value)
+    assert "make a new one with: python -m staff.access ann reviewer" in str(caught.value)
 
 
 def test_a_weak_hash_never_verifies_even_if_it_matches():
