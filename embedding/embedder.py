@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from errors import ModelError
+from errors import ModelError, map_exceptions
 from settings import REPO_ROOT, settings_from_env
 
 BASE_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
@@ -137,7 +137,8 @@ class Embedder:
 
     def _encode(self, texts: list[str], *, batch_size: int) -> np.ndarray:
         _use_threads(BATCH_THREADS if len(texts) > 1 else LONE_TEXT_THREADS)
-        try:
+        # The model's own errors (torch, the tokenizer) become ours here, and only here.
+        with map_exceptions({Exception: ModelError}, f"The embedding model failed on {len(texts)} text(s)"):
             vectors = self._model.encode(
                 texts,
                 batch_size=batch_size,
@@ -145,8 +146,6 @@ class Embedder:
                 convert_to_numpy=True,
                 show_progress_bar=False,
             )
-        except Exception as exc:  # the model's own errors become ours here, and only here
-            raise ModelError(f"The embedding model failed on {len(texts)} text(s): {exc}") from exc
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
 
@@ -241,7 +240,5 @@ def sentence_transformer_at(path: Path):
     from transformers.utils import logging as transformers_logging
 
     transformers_logging.disable_progress_bar()
-    try:
+    with map_exceptions({Exception: ModelError}, f"The embedding model in {path} could not be loaded"):
         return SentenceTransformer(str(path), device="cpu")
-    except Exception as exc:
-        raise ModelError(f"The embedding model in {path} could not be loaded: {exc}") from exc
