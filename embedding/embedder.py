@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from embedding.model import EmbeddingModel, SentenceTransformerModel
 from errors import ModelError, map_exceptions
 from settings import REPO_ROOT, settings_from_env
 
@@ -75,12 +76,23 @@ class Embedder:
 
     dimension = DIMENSION
 
-    def __init__(self, model, name: str = MODEL_NAME) -> None:
+    def __init__(self, model: EmbeddingModel, name: str = MODEL_NAME) -> None:
         self.name = name  # what an index built with this embedder records as its model
         self._model = model
         self._turn = threading.Condition()
         self._busy = False  # a thread is running the model; guarded by ``_turn``
         self._waiting: list[_Request] = []  # embed_one calls not yet taken into a batch
+
+    @property
+    def model(self) -> EmbeddingModel:
+        """The model this embedder runs, one call at a time."""
+        return self._model
+
+    @property
+    def waiting(self) -> int:
+        """How many ``embed_one`` calls are waiting for the model to free up."""
+        with self._turn:
+            return len(self._waiting)
 
     def embed(self, texts: list[str], *, batch_size: int = 32) -> np.ndarray:
         """Embed texts; returns an array of shape (len(texts), 384), rows of unit length."""
@@ -139,13 +151,7 @@ class Embedder:
         _use_threads(BATCH_THREADS if len(texts) > 1 else LONE_TEXT_THREADS)
         # The model's own errors (torch, the tokenizer) become ours here, and only here.
         with map_exceptions({Exception: ModelError}, f"The embedding model failed on {len(texts)} text(s)"):
-            vectors = self._model.encode(
-                texts,
-                batch_size=batch_size,
-                normalize_embeddings=True,
-                convert_to_numpy=True,
-                show_progress_bar=False,
-            )
+            vectors = self._model.embed_batch(texts, batch_size=batch_size)
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
 
@@ -185,7 +191,7 @@ def load_embedder() -> Embedder:
     global _cached
     with _cache_lock:
         if _cached is None:
-            _cached = Embedder(_load_fine_tuned(settings_from_env().model_dir), MODEL_NAME)
+            _cached = Embedder(SentenceTransformerModel(_load_fine_tuned(settings_from_env().model_dir)), MODEL_NAME)
         return _cached
 
 
@@ -225,7 +231,7 @@ def load_model_folder(folder: Path) -> Embedder:
     found = fitted_model_id(folder)
     if found is None:
         raise ModelError(f"The model folder {folder} holds no fine-tuned model. {BUILD_MODEL_HINT}")
-    return Embedder(sentence_transformer_at(folder), model_name(found))
+    return Embedder(SentenceTransformerModel(sentence_transformer_at(folder)), model_name(found))
 
 
 def sentence_transformer_at(path: Path):

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from ask import DECISION_FILE, RANKER_FILE, Answer, Bot, Decision, Evidence, Weights, resolve
-from embedding import ENCODER_FILE, Embedder, fitted_model_id, model_name
+from embedding import ENCODER_FILE, Embedder, SentenceTransformerModel, fitted_model_id, model_name
 from evaluation import Case, Outcome, locate_evidence, run_case
 from learn.data import TRAIN_FILE, Row, file_sha256, read_rows
 from learn.encoder import FineTuned, Recipe, fine_tune, load_fine_tuned, save
@@ -195,7 +195,7 @@ def records_for(
     fitted: FineTuned, train: list[Row], rows: list[Row], work: Path, weights: Weights | None = None
 ) -> list[Record]:
     """Run the bot built on ``fitted`` (and triage fitted on ``train``) over ``rows``, triage and decision off."""
-    embedder = Embedder(fitted.model, model_name(f"fold-{work.name}"))
+    embedder = Embedder(SentenceTransformerModel(fitted.model), model_name(f"fold-{work.name}"))
     index = build_index(embedder, work / "index", CORPUS_DIR)
     off = Thresholds(urgent=NEVER, safety=NEVER, decline=NEVER, no_context=NEVER)
     triage = fit_heads(fitted.model, train, off)
@@ -465,7 +465,7 @@ def answers_for(
     fitted: FineTuned, train: list[Row], rows: list[Row], work: Path, weights: Weights, level: SecondLevel
 ) -> list[Outcome]:
     """The real bot of one fold (encoder, heads, combiners, thresholds, decision) answering ``rows``."""
-    embedder = Embedder(fitted.model, model_name(f"fold-{work.name}"))
+    embedder = Embedder(SentenceTransformerModel(fitted.model), model_name(f"fold-{work.name}"))
     index = build_index(embedder, work / "index", CORPUS_DIR)
     triage = fit_heads(fitted.model, train, level.thresholds, level.combiners)
     bot = Bot(index, embedder, triage=triage, decision=level.decision, weights=weights)
