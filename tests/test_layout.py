@@ -34,7 +34,7 @@ ALLOWED = {
     "evaluation": {"errors", "settings", "index", "ask"},
     "staff": {"errors", "settings", "index", "embedding", "ask", "evaluation"},
     "learn": {"errors", "settings", "index", "embedding", "ingest", "prompts", "safety", "ask", "evaluation"},
-    "bench": {"errors", "settings", "index", "embedding", "ingest", "prompts", "safety", "ask", "evaluation"},
+    "bench": {"errors", "settings", "index", "embedding", "ingest", "prompts", "safety", "ask", "evaluation", "ui"},
     "ui": {"errors", "settings", "index", "embedding", "ask", "evaluation", "staff", "streamlit"},
     "app.py": {"ui"},
     "serve.py": {"settings", "ui", "streamlit"},

@@ -3,9 +3,11 @@
 ``app.py`` runs ``patient_page``; ``pages/1_Reviewer.py`` and ``pages/2_Maintainer.py`` build on the
 staff components (sign-in, the audit log, the served index, times and figures as text); the
 launcher ``serve.py`` calls ``warm_up`` and mounts ``staff_session_routes``. The page only renders
-what ``ask`` returns.
+what ``ask`` returns. ``streamlit_command`` and ``CHROMIUM`` start the app and a real browser
+for the browser tests and the cold-start benchmark.
 """
 
+from ui.launch import CHROMIUM, CHROMIUM_ARGS, streamlit_command
 from ui.patient import main as patient_page
 from ui.serving import warm_suggestions, warm_up
 from ui.staff_components import (
@@ -29,6 +31,8 @@ from ui.staff_components import (
 from ui.staff_session import routes as staff_session_routes
 
 __all__ = [
+    "CHROMIUM",
+    "CHROMIUM_ARGS",
     "SHORT_NAMES",
     "audit_log",
     "change_text",
@@ -47,6 +51,7 @@ __all__ = [
     "served_index",
     "staff_log",
     "staff_session_routes",
+    "streamlit_command",
     "warm_suggestions",
     "warm_up",
 ]
