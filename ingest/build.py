@@ -169,12 +169,35 @@ def _build_locked(
     say: Progress,
     embedder: Embedder | None,
 ) -> BuildReport:
+    """Compare the pages with the served version, reuse what holds, embed the rest, write a version."""
     model = embedder.name if embedder is not None else MODEL_NAME
     previous, reason = _previous_manifest(settings, full, model)
     served = previous.version if previous else _served_version(settings)
     report = BuildReport(version=None, previous_version=served)
     if reason:
         report.warnings.append(reason)
+    _compare_pages(report, pages, previous)
+    if previous and not _needs_new_version(settings, report, previous):
+        report.total_passages = previous.passage_count
+        report.passage_counts = {page.doc_id: page.passage_count for page in previous.pages}
+        say("Index is up to date")
+        return report
+
+    reusable = _load_previous(settings, previous, report) if previous else None
+    if reusable is None and previous is not None:
+        report.full = True
+        report.added += report.changed + report.unchanged
+        report.changed, report.unchanged, report.details_changed = [], [], []
+    parts = [_reuse(reusable, page) for page in pages if reusable is not None and page.doc_id in report.unchanged]
+    to_embed = [_split(page, say) for page in pages if not (reusable is not None and page.doc_id in report.unchanged)]
+    if to_embed:
+        parts += _embed_pages(to_embed, reusable, report, say, embedder)
+    parts.sort(key=lambda part: part.record.doc_id)
+    return _write(settings, parts, report, say, model=model)
+
+
+def _compare_pages(report: BuildReport, pages: tuple[SourcePage, ...], previous: idx.Manifest | None) -> None:
+    """Sort the pages into added, changed, unchanged (and details changed) and removed, in ``report``."""
     old_pages = {page.doc_id: page for page in previous.pages} if previous else {}
     for page in pages:
         old = old_pages.get(page.doc_id)
@@ -197,72 +220,84 @@ def _build_locked(
     report.removed = sorted(doc_id for doc_id in old_pages if doc_id not in current_ids)
     report.removed_passages = sum(old_pages[doc_id].passage_count for doc_id in report.removed)
     report.full = previous is None
+
+
+def _needs_new_version(settings: Settings, report: BuildReport, previous: idx.Manifest) -> bool:
+    """Whether anything differs from the served version: a page, the FAISS kind asked for, or missing notes."""
     wanted_kind = settings.faiss_index
-    kind_changed = bool(previous and wanted_kind and previous.faiss_index.get("kind") != wanted_kind)
-
+    kind_changed = bool(wanted_kind and previous.faiss_index.get("kind") != wanted_kind)
     # A version written before notes existed (index.notes) gets a new version with them, reusing every vector.
-    notes_missing = bool(previous and not has_notes(settings.index_dir, previous.version))
-    if previous and not (
+    notes_missing = not has_notes(settings.index_dir, previous.version)
+    return bool(
         report.added or report.changed or report.removed or report.details_changed or kind_changed or notes_missing
-    ):
-        report.total_passages = previous.passage_count
-        report.passage_counts = {page.doc_id: page.passage_count for page in previous.pages}
-        say("Index is up to date")
-        return report
+    )
 
-    reusable = _load_previous(settings, previous, report) if previous else None
-    if reusable is None and previous is not None:
-        report.full = True
-        report.added += report.changed + report.unchanged
-        report.changed, report.unchanged, report.details_changed = [], [], []
+
+@dataclass
+class _SplitPage:
+    """A new or changed page cut into passages, blocks and quotable units, before it is embedded."""
+
+    page: SourcePage
+    passages: list
+    blocks: list
+    units: list
+    unit_texts: list[str]
+
+
+def _split(page: SourcePage, say: Progress) -> _SplitPage:
+    say(f"Splitting {page.path}")
+    passages = split_passages(page.text)
+    blocks, units = segment(page.text)
+    return _SplitPage(page, passages, blocks, units, [page.text[u.start : u.end] for u in units])
+
+
+def _embed_pages(
+    to_embed: list[_SplitPage],
+    reusable: idx.Index | None,
+    report: BuildReport,
+    say: Progress,
+    embedder: Embedder | None,
+) -> list[_PageParts]:
+    """Each split page with its vectors: only texts the served index lacks go through the model."""
+
+    def embed(texts: list[str]) -> np.ndarray:
+        say("Loading the embedding model")
+        model_started = time.perf_counter()
+        model_in_use = embedder or load_embedder()
+        report.model_load_seconds = time.perf_counter() - model_started
+        say(f"Embedding {len(texts)} new or changed texts of {', '.join(split.page.path for split in to_embed)}")
+        return model_in_use.embed(texts)
+
+    embed_started = time.perf_counter()
+    embedded = embed_texts(
+        embed,
+        [p.text for split in to_embed for p in split.passages],
+        [text for split in to_embed for text in split.unit_texts],
+        known_vectors(reusable),
+    )
+    report.embed_seconds = time.perf_counter() - embed_started - report.model_load_seconds
+    report.passages_embedded = embedded.passages_embedded
+    report.sentences_embedded = embedded.sentences_embedded
+    report.vectors_reused = embedded.reused
     now = datetime.now(UTC).isoformat(timespec="seconds")
-    parts: list[_PageParts] = []
-    to_embed: list[tuple[SourcePage, list, list, list, list[str]]] = []  # page, passages, blocks, units, unit texts
-    for page in pages:
-        if reusable is not None and page.doc_id in report.unchanged:
-            parts.append(_reuse(reusable, page))
-            continue
-        say(f"Splitting {page.path}")
-        passages = split_passages(page.text)
-        blocks, units = segment(page.text)
-        to_embed.append((page, passages, blocks, units, [page.text[u.start : u.end] for u in units]))
-
-    if to_embed:
-
-        def embed(texts: list[str]) -> np.ndarray:
-            say("Loading the embedding model")
-            model_started = time.perf_counter()
-            model_in_use = embedder or load_embedder()
-            report.model_load_seconds = time.perf_counter() - model_started
-            say(f"Embedding {len(texts)} new or changed texts of {', '.join(page.path for page, *_ in to_embed)}")
-            return model_in_use.embed(texts)
-
-        embed_started = time.perf_counter()
-        embedded = embed_texts(
-            embed,
-            [p.text for _, passages, *_ in to_embed for p in passages],
-            [text for *_, unit_texts in to_embed for text in unit_texts],
-            known_vectors(reusable),
+    return [
+        _PageParts(
+            record=_record(split.page, len(split.passages), len(split.units), changed_at=now),
+            text=split.page.text,
+            passages=[(p.start, p.end) for p in split.passages],
+            passage_vectors=_rows(embedded.vectors, [p.text for p in split.passages]),
+            sentences=[(u.start, u.end, u.block) for u in split.units],
+            sentence_vectors=_rows(embedded.vectors, split.unit_texts),
+            blocks=[(b.start, b.end, b.kind) for b in split.blocks],
         )
-        report.embed_seconds = time.perf_counter() - embed_started - report.model_load_seconds
-        report.passages_embedded = embedded.passages_embedded
-        report.sentences_embedded = embedded.sentences_embedded
-        report.vectors_reused = embedded.reused
-        for page, passages, blocks, units, unit_texts in to_embed:
-            record = _record(page, len(passages), len(units), changed_at=now)
-            parts.append(
-                _PageParts(
-                    record=record,
-                    text=page.text,
-                    passages=[(p.start, p.end) for p in passages],
-                    passage_vectors=_rows(embedded.vectors, [p.text for p in passages]),
-                    sentences=[(u.start, u.end, u.block) for u in units],
-                    sentence_vectors=_rows(embedded.vectors, unit_texts),
-                    blocks=[(b.start, b.end, b.kind) for b in blocks],
-                )
-            )
+        for split in to_embed
+    ]
 
-    parts.sort(key=lambda part: part.record.doc_id)
+
+def _write(
+    settings: Settings, parts: list[_PageParts], report: BuildReport, say: Progress, *, model: str
+) -> BuildReport:
+    """Write the pages' parts as a new version, switch to it, and complete ``report``."""
     content = _assemble(parts)
     say("Writing the new index version")
     manifest = idx.write_version(
@@ -271,7 +306,7 @@ def _build_locked(
         model=model,
         dimension=DIMENSION,
         splitter=splitter_settings(),
-        faiss_kind=wanted_kind,
+        faiss_kind=settings.faiss_index,
         keep_versions=settings.keep_versions,
         extra_files=version_notes(content, settings.corpus_dir, settings.index_dir),
     )
