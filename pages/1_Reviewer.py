@@ -8,6 +8,7 @@ from functools import partial
 import streamlit as st
 
 import ui
+from ask import ANSWERED
 from ask.audit import (
     FEEDBACK_FILTERS,
     STATUSES,
@@ -214,7 +215,7 @@ for answer in listed:
         )
         st.caption("Question")
         st.text(answer.question)
-        if answer.status != "answered":
+        if answer.status != ANSWERED:
             # An answer's opening is the same for every answer; a refusal's or emergency's message is not.
             st.caption("Message shown")
             st.text(answer.message)

@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 
 import streamlit as st
 
+from ask import ANSWERED, REFUSED, URGENT
 from errors import ChatbotError, IndexMissingError, IndexUnavailableError, QuestionError
 from index import Index, current_version
 from settings import REPO_ROOT, Settings, settings_from_env
@@ -275,7 +276,7 @@ def helplines() -> dict[str, tuple[dict, ...]]:
 def is_self_harm(reason: str) -> bool:
     """Whether an urgent answer's reason is about self-harm (``urgent: self_harm...``)."""
     head, _, rest = reason.partition(":")
-    return head.strip() == "urgent" and bool(re.search(r"self[\s_-]*harm|suicid", rest, re.IGNORECASE))
+    return head.strip() == URGENT and bool(re.search(r"self[\s_-]*harm|suicid", rest, re.IGNORECASE))
 
 
 def call_order(reason: str) -> list[dict]:
@@ -316,7 +317,9 @@ def context_html(index: Index, doc_id: str, start: int, end: int, text: str) -> 
     page = index.texts.get(doc_id)
     if page is None or page[start:end] != text:
         return None
-    blocks = sorted((b for b in index.blocks if b.doc_id == doc_id), key=lambda b: b.start)
+    # Only this page's blocks (stored page by page): the index may hold millions.
+    page_blocks = index.blocks.of_doc(doc_id) if doc_id in index.blocks.doc_ids else range(0)
+    blocks = sorted((index.blocks[i] for i in page_blocks), key=lambda b: b.start)
     inside = [i for i, b in enumerate(blocks) if b.start < end and start < b.end]
     if not inside:
         return f"<p><mark>{escape(text)}</mark></p>"
@@ -475,15 +478,15 @@ def render_answer(turn: Turn, index: Index | None, settings: Settings, *, say_op
         st.html(f'<div class="mbc-refused">{paragraphs(turn.problem)}</div>')
         return
     answer = turn.answer
-    if answer["status"] == "urgent":
+    if answer["status"] == URGENT:
         st.html(urgent_html(answer, turn.reason))
         return  # no feedback prompt under an emergency
-    if answer["status"] == "refused":
+    if answer["status"] == REFUSED:
         st.html(f'<div class="mbc-refused">{paragraphs(shown_message(turn))}</div>')
         render_suggestions(turn)
     else:
         # The answers' shared opening once per conversation; any other status's message every time.
-        if say_opening or answer["status"] != "answered":
+        if say_opening or answer["status"] != ANSWERED:
             st.html(f'<div class="mbc-text">{paragraphs(answer["message"])}</div>')
         for number, quote in enumerate(answer["quotes"], start=1):
             facts = turn.facts[number - 1] if number - 1 < len(turn.facts) else {}
@@ -558,7 +561,7 @@ def render_conversation(conversation: list[Turn], index: Index, settings: Settin
     """Every turn; the answers' shared opening is said once, with the first answer that has quotes."""
     said: set[str] = set()
     for turn in conversation:
-        message = turn.answer["message"] if turn.status == "answered" else None
+        message = turn.answer["message"] if turn.status == ANSWERED else None
         render_turn(turn, index, settings, say_opening=message is not None and message not in said)
         if message is not None:
             said.add(message)
@@ -658,7 +661,7 @@ def add_sources_and_suggestions(turn: Turn, version: str, settings: Settings) ->
     """Dates and agreeing pages for each quote; suggested questions for a refusal. Never fails the answer."""
     index_dir = str(settings.index_dir)
     try:
-        if turn.status == "answered":
+        if turn.status == ANSWERED:
             index = open_index(index_dir, version, settings)
             notes = load_notes(index_dir, version, settings)
             today = date.today()
@@ -676,7 +679,7 @@ def add_sources_and_suggestions(turn: Turn, version: str, settings: Settings) ->
                     if number is None or other["figures_differ"]:
                         kept.append({**other, "quoted_as": number})
                 facts["also"] = kept
-        elif turn.status == "refused" and turn.reason.partition(":")[0].strip() == "refused":
+        elif turn.status == REFUSED and turn.reason.partition(":")[0].strip() == REFUSED:
             suggester = load_suggester(index_dir, version, settings)
             turn.suggestions = suggester.suggest(turn.question)
             turn.off_topic = not turn.suggestions and suggester.far_from_pages(turn.question)

@@ -570,3 +570,19 @@ def test_a_status_this_page_does_not_know_yet_still_shows_its_message(page: AppT
     page.run()
     assert not page.exception
     assert "A new kind of reply." in text_of(answers(page)[0])
+
+
+def test_a_quote_in_context_shows_its_own_page_only_with_a_block_either_side(use_built_index):
+    from ui import patient
+
+    index = load(use_built_index.index_dir)
+    for doc_id in index.blocks.doc_ids:
+        blocks = sorted((index.blocks[i] for i in index.blocks.of_doc(doc_id)), key=lambda b: b.start)
+        middle = blocks[len(blocks) // 2]
+        page = index.texts[doc_id]
+        shown = patient.context_html(index, doc_id, middle.start, middle.end, page[middle.start : middle.end])
+        neighbours = blocks[len(blocks) // 2 - 1 : len(blocks) // 2 + 2]
+        assert shown.count("<mark>") == 1 and shown.count("<p") == len(neighbours) == 3
+        for block in neighbours:
+            assert patient.escape(page[block.start : block.end]) in shown.replace("<mark>", "").replace("</mark>", "")
+    assert patient.context_html(index, doc_id, 0, 5, "not the page's text") is None
