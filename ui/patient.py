@@ -21,6 +21,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cache
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import streamlit as st
@@ -68,59 +69,9 @@ HELPLINES_FILE = REPO_ROOT / "prompts" / "helplines.toml"
 
 log = logging.getLogger("mbc.app")
 
-# Calm, readable styling. Text sizes are in rem so the reader's own browser zoom still applies.
-STYLE = """
-<style>
-.mbc-sr { position: absolute; width: 1px; height: 1px; padding: 0; margin: -1px; overflow: hidden;
-  clip: rect(0 0 0 0); white-space: nowrap; border: 0; }
-/* The first screen: title, intro and the not-medical-advice line at the top, without the empty
-   band Streamlit leaves for its toolbar. */
-[data-testid="stMainBlockContainer"] { padding-top: 2.5rem; }
-h1 { line-height: 1.2 !important; padding-top: 0 !important; }
-.mbc-welcome p { margin: 0 0 0.4rem 0; line-height: 1.5; }
-.mbc-welcome .mbc-advice { font-weight: 600; }
-.mbc-text p { margin: 0 0 0.6rem 0; line-height: 1.6; white-space: pre-wrap; overflow-wrap: anywhere; }
-.mbc-question { margin: 0; line-height: 1.6; white-space: pre-wrap; overflow-wrap: anywhere; font-weight: 600; }
-.mbc-quote { margin: 0.75rem 0 0.25rem 0; }
-.mbc-quote blockquote { margin: 0; padding: 0.6rem 1rem; border-left: 0.3rem solid #2b6f8f;
-  background: #eef4f7; border-radius: 0 0.5rem 0.5rem 0; line-height: 1.6; white-space: pre-wrap;
-  overflow-wrap: anywhere; }
-.mbc-quote figcaption { margin: 0.35rem 0 0 0; font-size: 0.95rem; line-height: 1.5; overflow-wrap: anywhere; }
-.mbc-quote figcaption p { margin: 0 0 0.2rem 0; }
-.mbc-cite-number { font-weight: 700; margin-right: 0.35rem; }
-.mbc-stale { font-weight: 700; color: #7a3b00; }
-.mbc-differ { margin: 0.4rem 0 0 0; padding: 0.4rem 0.8rem; border-left: 0.3rem solid #8a6d1d; background: #fbf4e0; }
-.mbc-differ p { margin: 0 0 0.2rem 0; line-height: 1.5; white-space: pre-wrap; overflow-wrap: anywhere; }
-.mbc-quote a, .mbc-footer a, .mbc-also a { color: #1d5873; text-decoration: underline; }
-.mbc-context p, .mbc-also p { margin: 0 0 0.6rem 0; line-height: 1.6; white-space: pre-wrap; overflow-wrap: anywhere; }
-.mbc-context .mbc-heading { font-weight: 700; }
-.mbc-context mark { background: #fde9a9; color: #1f2a30; padding: 0 0.1rem; border-radius: 0.2rem; }
-.mbc-refused { padding: 0.8rem 1rem; border-radius: 0.5rem; background: #eaf2f8; border: 1px solid #b9d3e6; }
-.mbc-refused p, .mbc-urgent p { margin: 0 0 0.4rem 0; line-height: 1.6; white-space: pre-wrap; }
-.mbc-urgent { padding: 0.9rem 1rem; border-radius: 0.5rem; background: #fdecec; border: 2px solid #b42318;
-  color: #5c0f0a; }
-.mbc-urgent-title { font-weight: 700; font-size: 1.15rem; }
-.mbc-urgent a { color: #7a1209; font-weight: 700; }
-.mbc-calls { list-style: none; margin: 0.2rem 0 0.7rem 0 !important; padding: 0 !important; }
-.mbc-calls li { margin: 0 0 0.45rem 0 !important; padding: 0 !important; list-style: none; }
-.mbc-calls a.mbc-call { display: inline-block; padding: 0.35rem 0.8rem; border-radius: 0.4rem; background: #b42318;
-  color: #ffffff; text-decoration: none; font-weight: 700; }
-.mbc-calls a.mbc-call:focus-visible { outline: 3px solid #1f2a30; outline-offset: 2px; }
-.mbc-calls .mbc-call-detail { margin-left: 0.5rem; }
-.mbc-feedback { margin: 0; }
-.mbc-footer p { margin: 0 0 0.3rem 0; font-size: 0.9rem; line-height: 1.5; color: #3d4a52; }
-.mbc-print { font: inherit; font-size: 0.9rem; line-height: 1.6; min-height: 2.5rem; padding: 0.3rem 0.75rem; border-radius: 0.5rem; border: 1px solid #9fb3bd;
-  background: #ffffff; color: #1f2a30; cursor: pointer; }
-@media (max-width: 640px) {
-  [data-testid="stMainBlockContainer"] { padding-left: 1rem; padding-right: 1rem; padding-top: 1.25rem; }
-  h1 { font-size: 1.6rem !important; }
-  /* No avatar column on a phone: the quotes get the width. */
-  [data-testid="stChatMessage"] { padding-left: 0; padding-right: 0; gap: 0; }
-  [data-testid="stChatMessage"] > div:first-child:not([data-testid="stChatMessageContent"]) { display: none; }
-  .mbc-quote blockquote { padding: 0.5rem 0.7rem; }
-}
-</style>
-"""
+# Calm, readable styling (patient.css beside this file). Text sizes are in rem so the reader's own browser zoom
+# still applies.
+STYLE = f"\n<style>\n{(Path(__file__).with_name('patient.css')).read_text(encoding='utf-8')}</style>\n"
 
 # A screen reader hears each new answer: one polite live region on document.body, created once
 # and kept across reruns (Streamlit replaces its own elements' inner HTML, which screen readers
