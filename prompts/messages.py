@@ -1,40 +1,17 @@
-"""Load the patient-facing texts from ``prompts/messages.toml`` into a checked dataclass."""
+"""Load the patient-facing texts from ``prompts/messages.toml`` into a checked model."""
 
 from __future__ import annotations
 
 import string
-import tomllib
-from dataclasses import dataclass, fields
 from pathlib import Path
 
-from errors import PromptError
+from pydantic import ValidationInfo, field_validator
+
+from prompts.files import NonEmptyText, PromptFile, read_prompt_file
 from settings import REPO_ROOT
 
 PROMPTS_DIR = REPO_ROOT / "prompts"
 MESSAGES_FILE = PROMPTS_DIR / "messages.toml"
-
-
-@dataclass(frozen=True)
-class Messages:
-    """Every message a patient can read besides the quotes.
-
-    >>> messages = load_messages()
-    >>> messages.too_long.format(length=20000, max_chars=4000)
-    """
-
-    answered: str
-    refused: str
-    refused_request: str
-    refused_personal: str
-    refused_decision: str
-    refused_no_context: str
-    safety_line: str
-    urgent_emergency: str
-    urgent_self_harm: str
-    empty: str
-    too_long: str
-    not_text: str
-
 
 # The {variables} each template must use; any other variable is an error.
 TEMPLATE_VARIABLES: dict[str, frozenset[str]] = {
@@ -42,36 +19,43 @@ TEMPLATE_VARIABLES: dict[str, frozenset[str]] = {
 }
 
 
+class Messages(PromptFile):
+    """Every message a patient can read besides the quotes.
+
+    >>> messages = load_messages()
+    >>> messages.too_long.format(length=20000, max_chars=4000)
+    """
+
+    answered: NonEmptyText
+    refused: NonEmptyText
+    refused_request: NonEmptyText
+    refused_personal: NonEmptyText
+    refused_decision: NonEmptyText
+    refused_no_context: NonEmptyText
+    safety_line: NonEmptyText
+    urgent_emergency: NonEmptyText
+    urgent_self_harm: NonEmptyText
+    empty: NonEmptyText
+    too_long: NonEmptyText
+    not_text: NonEmptyText
+
+    @field_validator("*")
+    @classmethod
+    def _uses_its_variables(cls, template: str, info: ValidationInfo) -> str:
+        allowed = TEMPLATE_VARIABLES.get(info.field_name, frozenset())
+        try:
+            used = {field for _, field, _, _ in string.Formatter().parse(template) if field is not None}
+        except ValueError as exc:
+            raise ValueError(f"not a valid template ({exc})") from exc
+        if used - allowed:
+            raise ValueError(
+                f"uses unknown variable(s) {', '.join(sorted(used - allowed))}; it may use: {', '.join(sorted(allowed)) or 'none'}"
+            )
+        if allowed - used:
+            raise ValueError(f"missing variable(s) {', '.join(sorted(allowed - used))}")
+        return template
+
+
 def load_messages(path: Path = MESSAGES_FILE) -> Messages:
     """Read and check the messages file; raise ``PromptError`` naming what is wrong."""
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise PromptError(f"The messages file {path} cannot be read: {exc}") from exc
-    expected = [f.name for f in fields(Messages)]
-    unknown = sorted(set(data) - set(expected))
-    missing = [name for name in expected if name not in data]
-    if unknown:
-        raise PromptError(f"{path} has unknown message(s): {', '.join(unknown)}; expected: {', '.join(expected)}")
-    if missing:
-        raise PromptError(f"{path} is missing message(s): {', '.join(missing)}")
-    for name in expected:
-        value = data[name]
-        if not isinstance(value, str) or not value.strip():
-            raise PromptError(f"{path}: message {name!r} must be non-empty text")
-        _check_variables(path, name, value, TEMPLATE_VARIABLES.get(name, frozenset()))
-    return Messages(**{name: data[name].strip() for name in expected})
-
-
-def _check_variables(path: Path, name: str, template: str, allowed: frozenset[str]) -> None:
-    try:
-        used = {field for _, field, _, _ in string.Formatter().parse(template) if field is not None}
-    except ValueError as exc:
-        raise PromptError(f"{path}: message {name!r} is not a valid template ({exc})") from exc
-    if used - allowed:
-        raise PromptError(
-            f"{path}: message {name!r} uses unknown variable(s) {', '.join(sorted(used - allowed))}; "
-            f"it may use: {', '.join(sorted(allowed)) or 'none'}"
-        )
-    if allowed - used:
-        raise PromptError(f"{path}: message {name!r} is missing variable(s) {', '.join(sorted(allowed - used))}")
+    return read_prompt_file(path, Messages, "messages file")

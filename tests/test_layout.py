@@ -35,7 +35,7 @@ ALLOWED = {
     "staff": {"errors", "settings", "index", "embedding", "ask", "evaluation"},
     "learn": {"errors", "settings", "index", "embedding", "ingest", "prompts", "safety", "ask", "evaluation"},
     "bench": {"errors", "settings", "index", "embedding", "ingest", "prompts", "safety", "ask", "evaluation", "ui"},
-    "ui": {"errors", "settings", "index", "embedding", "ask", "evaluation", "staff", "streamlit"},
+    "ui": {"errors", "settings", "index", "embedding", "prompts", "ask", "evaluation", "staff", "streamlit"},
     "app.py": {"ui"},
     "serve.py": {"settings", "ui", "streamlit"},
     "pages": {"errors", "settings", "index", "ingest", "ask", "evaluation", "staff", "ui", "streamlit"},

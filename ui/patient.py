@@ -16,20 +16,22 @@ import html
 import json
 import logging
 import re
-import tomllib
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cache
 from pathlib import Path
+from typing import Annotated
 from urllib.parse import urlsplit
 
 import streamlit as st
+from pydantic import StringConstraints
 
 from ask import ANSWERED, REFUSED, URGENT
 from errors import ChatbotError, IndexMissingError, IndexUnavailableError, QuestionError
 from index import Index, current_version
-from settings import REPO_ROOT, Settings, settings_from_env
+from prompts import PROMPTS_DIR, NonEmptyText, PromptFile, read_prompt_file
+from settings import Settings, settings_from_env
 from ui import saved_conversation
 from ui.quote_sources import date_line, source_facts
 from ui.serving import load_bot, load_notes, load_suggester, open_audit_log, open_index, start_loading_model
@@ -65,7 +67,7 @@ OFF_TOPIC = (
 )
 SUGGESTIONS_INTRO = "The pages do answer these questions, which may be near what you asked:"
 FEEDBACK_OPTIONS = ("Yes", "No")
-HELPLINES_FILE = REPO_ROOT / "prompts" / "helplines.toml"
+HELPLINES_FILE = PROMPTS_DIR / "helplines.toml"
 
 log = logging.getLogger("mbc.app")
 
@@ -211,17 +213,23 @@ def safe_url(url: str | None) -> str | None:
     return url.strip() if parts.scheme in {"http", "https"} and parts.netloc else None
 
 
+class _Helpline(PromptFile):
+    label: NonEmptyText
+    detail: NonEmptyText
+    number: Annotated[str, StringConstraints(pattern=r"^[0-9]+$")]  # what the phone dials: digits only
+    shown: NonEmptyText
+
+
+class _Helplines(PromptFile):
+    crisis: tuple[_Helpline, ...] = ()
+    emergency: tuple[_Helpline, ...] = ()
+
+
 @cache
 def helplines() -> dict[str, tuple[dict, ...]]:
     """``{"crisis": (...), "emergency": (...)}`` from ``prompts/helplines.toml``; each has label, detail, number, shown."""
-    data = tomllib.loads(HELPLINES_FILE.read_text(encoding="utf-8"))
-    lines = {group: tuple(data.get(group, ())) for group in ("crisis", "emergency")}
-    for line in (line for group in lines.values() for line in group):
-        if set(line) != {"label", "detail", "number", "shown"} or not str(line["number"]).isdigit():
-            raise ValueError(
-                f"{HELPLINES_FILE.name}: each helpline needs label, detail, shown and a digits-only number"
-            )
-    return lines
+    data = read_prompt_file(HELPLINES_FILE, _Helplines, "helplines file")
+    return {group: tuple(line.model_dump() for line in getattr(data, group)) for group in ("crisis", "emergency")}
 
 
 def is_self_harm(reason: str) -> bool:
