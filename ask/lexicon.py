@@ -7,10 +7,8 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from pydantic import field_validator
-
 from index import normalise
-from prompts import PromptFile, compiled, read_prompt_file
+from prompts import Patterns, PromptFile, compiled, read_prompt_file
 
 _WORD = re.compile(r"[a-z0-9]+\+?")
 LEXICON_FILE = Path(__file__).with_name("lexicon.toml")
@@ -57,13 +55,7 @@ class _WordLists(PromptFile):
 
 
 class _Patterns(PromptFile):
-    patterns: list[str]
-
-    @field_validator("patterns")
-    @classmethod
-    def _compile(cls, patterns: list[str]) -> list[str]:
-        compiled(patterns)
-        return patterns
+    patterns: Patterns
 
 
 class _Cancers(PromptFile):

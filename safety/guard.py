@@ -14,7 +14,7 @@ from pathlib import Path
 from pydantic import field_validator
 
 from index import normalised_line, strip_control
-from prompts import PROMPTS_DIR, Messages, NonEmptyText, PromptFile, compiled, read_prompt_file
+from prompts import PROMPTS_DIR, Messages, NonEmptyText, Patterns, PromptFile, compiled, read_prompt_file
 
 URGENT_FILE = PROMPTS_DIR / "urgent.toml"
 MAX_QUESTION_CHARS = 4000
@@ -43,7 +43,7 @@ class InputProblem:
 class _GroupEntry(PromptFile):
     name: NonEmptyText
     message: str  # a field of ``Messages``
-    patterns: list[str]
+    patterns: Patterns
 
     @field_validator("message")
     @classmethod
@@ -51,12 +51,6 @@ class _GroupEntry(PromptFile):
         if message not in Messages.model_fields:
             raise ValueError(f"message {message!r} is not one of {', '.join(sorted(Messages.model_fields))}")
         return message
-
-    @field_validator("patterns")
-    @classmethod
-    def _compile(cls, patterns: list[str]) -> list[str]:
-        compiled(patterns)
-        return patterns
 
 
 class _PatternFile(PromptFile):

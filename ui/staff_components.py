@@ -355,21 +355,22 @@ RATES = frozenset(
 
 def figure_text(name: str, value: object) -> str:
     """An evaluation figure for people: rates as percentages, "—" when there is none (a first run)."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return "—"
-    if name in RATES:
-        return f"{value * 100:.1f} %"
-    if name.endswith("_ms"):
-        return f"{value:,.1f} ms"
-    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
+    return _figure(name, value, change=False)
 
 
 def change_text(name: str, change: object) -> str:
     """A change between two runs: percentage points for rates, "—" when there is nothing to compare."""
-    if isinstance(change, bool) or not isinstance(change, int | float):
+    return _figure(name, change, change=True)
+
+
+def _figure(name: str, value: object, *, change: bool) -> str:
+    if isinstance(value, bool) or not isinstance(value, int | float):
         return "—"
+    sign = "+" if change else ""
     if name in RATES:
-        return f"{change * 100:+.1f} points"
+        return f"{value * 100:{sign}.1f} " + ("points" if change else "%")
     if name.endswith("_ms"):
-        return f"{change:+,.1f} ms"
-    return f"{change:+,.1f}"
+        return f"{value:{sign},.1f} ms"
+    if change:
+        return f"{value:+,.1f}"
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
