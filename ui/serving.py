@@ -1,8 +1,8 @@
 """What the patient page loads once per server process: the model, the index, the bot, suggestions.
 
-``app.py`` calls these on each run (they are cached), and the launcher (``serve.py``) calls
-``warm_up`` while the server starts, so the first visitor's first question finds everything
-loaded. It sits beside ``app.py`` rather than in ``ask/`` because it holds Streamlit caches.
+The patient page (``ui.patient``) calls these on each run (they are cached), and the launcher
+(``serve.py``) calls ``warm_up`` while the server starts, so the first visitor's first question
+finds everything loaded. It sits in ``ui/`` rather than in ``ask/`` because it holds Streamlit caches.
 """
 
 from __future__ import annotations

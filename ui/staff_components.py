@@ -1,7 +1,7 @@
 """Streamlit pieces the staff pages (``pages/``) share: sign-in, the audit log and the served index.
 
-It lives beside ``app.py`` rather than in ``pages/`` because Streamlit lists every ``.py`` file in
-``pages/`` as a page. The patient page (``app.py``) never imports it.
+It lives in ``ui/`` rather than in ``pages/`` because Streamlit lists every ``.py`` file in
+``pages/`` as a page. The patient page (``ui.patient``) never uses it.
 """
 
 from __future__ import annotations

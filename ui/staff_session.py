@@ -2,7 +2,7 @@
 
 The password check stays in ``staff.access``; this only remembers who signed in.
 
-1. The sign-in form (``staff_ui``) checks the password, then ``issue_ticket(name)`` gives a
+1. The sign-in form (``ui.staff_components``) checks the password, then ``issue_ticket(name)`` gives a
    one-time ticket (valid ``TICKET_S`` seconds), which the page's script POSTs to
    ``/_mbc/staff/session``.
 2. That route (served by the launcher, ``serve.py``) swaps the ticket for a session and sets the
