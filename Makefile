@@ -50,7 +50,7 @@ lint: install
 
 ## The maintainer's check after re-indexing: answer quality on a labelled file.
 eval: index
-	$(BIN)/python -m ask.evaluate $(EVAL)
+	$(BIN)/python -m evaluation $(EVAL)
 
 ## 5-fold cross-validation of everything learned, on data/train.jsonl (a fine-tune per fold: slow).
 cv: install

@@ -22,9 +22,8 @@ from contextlib import asynccontextmanager
 
 import streamlit as st
 
-import serving
-import staff_session
-from index import settings_from_env
+import ui
+from settings import settings_from_env
 
 log = logging.getLogger("mbc.serve")
 
@@ -34,16 +33,16 @@ async def warm_up(_app):
     """Load everything the first question needs before the server listens."""
     settings = settings_from_env()
     started = time.perf_counter()
-    version = await asyncio.to_thread(serving.warm_up, settings)
+    version = await asyncio.to_thread(ui.warm_up, settings)
     if version is not None:
         # Before listening too: checking them in the background slowed the first visitor's page and
         # answer by a second or more on two cores.
-        await asyncio.to_thread(serving.warm_suggestions, settings, version)
+        await asyncio.to_thread(ui.warm_suggestions, settings, version)
     print(f"Model, index and suggestions ready in {time.perf_counter() - started:.1f} s.", flush=True)
     yield
 
 
-app = st.App("app.py", routes=staff_session.routes(), lifespan=warm_up)
+app = st.App("app.py", routes=ui.staff_session_routes(), lifespan=warm_up)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -23,7 +23,7 @@ import sys
 import textwrap
 from collections.abc import Iterator
 
-from index.errors import ChatbotError
+from errors import ChatbotError
 
 # C0 and C1 controls and DEL, except line feed and tab: what a terminal would act on.
 _CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")

@@ -15,25 +15,27 @@ from ask import scope
 from ask.answer import ANSWERED, REFUSED, URGENT, Answer, Quote
 from ask.decision import Decision, Evidence, load_decision
 from ask.followup import previous_question, resolve
-from ask.guard import URGENT_FILE, PatternGroup, clean_input, first_match, load_groups
 from ask.history import safe_history
 from ask.lexicon import Lexicon, load_lexicon
-from ask.messages import Messages, load_messages
 from ask.quotes import QuoteSelector, Span
 from ask.retrieve import Query, Retriever, Scores, Weights
-from ask.triage import Triage, Verdict, decline_message, load_triage
-from index import (
-    MODEL_NAME,
-    Embedder,
-    Index,
-    IndexCorruptError,
-    Settings,
-    lexical_settings,
-    load_embedder,
-    settings_from_env,
-)
+from embedding import MODEL_NAME, Embedder, load_embedder
+from errors import REBUILD_HINT, IndexCorruptError
+from index import Index, lexical_settings
 from index import load as load_index
-from index.errors import REBUILD_HINT
+from prompts import Messages, load_messages
+from safety import (
+    URGENT_FILE,
+    PatternGroup,
+    Triage,
+    Verdict,
+    clean_input,
+    decline_message,
+    first_match,
+    load_groups,
+    load_triage,
+)
+from settings import Settings, settings_from_env
 
 
 class Bot:

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from index import REPO_ROOT
-from index.errors import PromptError
+from errors import PromptError
+from settings import REPO_ROOT
 
 DECISION_FILE = REPO_ROOT / "models" / "decision.json"
 

@@ -11,7 +11,7 @@ from labelled context-free messages), with short elliptical openers ("what about
 from __future__ import annotations
 
 from ask.lexicon import Lexicon
-from index.text import normalised_line, words
+from index import normalised_line, words
 
 MAX_CONTENT_WORDS = 3
 

@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from index.errors import PromptError
-from index.text import normalise
+from index import normalise
+from prompts import Patterns, PromptFile, compiled, read_prompt_file
 
 _WORD = re.compile(r"[a-z0-9]+\+?")
 LEXICON_FILE = Path(__file__).with_name("lexicon.toml")
-_SECTIONS = {"expand", "words", "cancers", "quantity", "furniture", "followup"}
-_WORD_LISTS = {"stop", "everyday", "topic"}
 
 
 @dataclass(frozen=True)
@@ -51,47 +48,54 @@ class Lexicon:
         return any(pattern.search(text) for pattern in self.furniture)
 
 
+class _WordLists(PromptFile):
+    stop: str
+    everyday: str
+    topic: str
+
+
+class _Patterns(PromptFile):
+    patterns: Patterns
+
+
+class _Cancers(PromptFile):
+    sites: str
+    spread_context: str
+
+
+class _FollowUp(PromptFile):
+    openers: list[str]
+    kinds: list[str]
+
+
+class _LexiconFile(PromptFile):
+    expand: dict[str, str]
+    words: _WordLists
+    cancers: _Cancers
+    quantity: _Patterns
+    furniture: _Patterns
+    followup: _FollowUp
+
+
 @cache
 def load_lexicon(path: Path = LEXICON_FILE) -> Lexicon:
     """Read and check the lexicon; raise ``PromptError`` naming what is wrong."""
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise PromptError(f"The lexicon {path} cannot be read: {exc}") from exc
-    if set(data) != _SECTIONS:
-        raise PromptError(
-            f"{path} must have exactly the sections {', '.join(sorted(_SECTIONS))}; has {', '.join(sorted(data))}"
-        )
-    if set(data["words"]) != _WORD_LISTS:
-        raise PromptError(f"{path} [words] must have exactly: {', '.join(sorted(_WORD_LISTS))}")
-    for section, keys in (("furniture", {"patterns"}), ("quantity", {"patterns"})):
-        if set(data[section]) != keys:
-            raise PromptError(f"{path} [{section}] must have exactly: {', '.join(sorted(keys))}")
-    if set(data["followup"]) != {"openers", "kinds"}:
-        raise PromptError(f"{path} [followup] must have exactly: kinds, openers")
-    if set(data["cancers"]) != {"sites", "spread_context"}:
-        raise PromptError(f"{path} [cancers] must have exactly: sites, spread_context")
-    try:
-        phrases = {normalise(phrase): extra for phrase, extra in data["expand"].items()}
-        expansions = tuple(
+    data = read_prompt_file(path, _LexiconFile, "lexicon")
+    phrases = {normalise(phrase): extra for phrase, extra in data.expand.items()}
+    return Lexicon(
+        expansions=tuple(
             (re.compile(r"(?<![a-z0-9])" + re.escape(phrase) + r"(?![a-z0-9])"), extra)
             for phrase, extra in phrases.items()
             if not _WORD.fullmatch(phrase)
-        )
-        furniture = tuple(re.compile(pattern) for pattern in data["furniture"]["patterns"])
-        quantity = tuple(re.compile(pattern) for pattern in data["quantity"]["patterns"])
-    except re.error as exc:
-        raise PromptError(f"{path} has a bad pattern: {exc}") from exc
-    return Lexicon(
-        expansions=expansions,
+        ),
         word_expansions={phrase: extra for phrase, extra in phrases.items() if _WORD.fullmatch(phrase)},
-        stop=frozenset(data["words"]["stop"].split()),
-        everyday=frozenset(data["words"]["everyday"].split()),
-        topic=frozenset(data["words"]["topic"].split()),
-        furniture=furniture,
-        cancer_sites=frozenset(data["cancers"]["sites"].split()),
-        spread_context=frozenset(data["cancers"]["spread_context"].split()),
-        quantity=quantity,
-        followup_openers=tuple(data["followup"]["openers"]),
-        followup_kinds=tuple(frozenset(kind.split()) for kind in data["followup"]["kinds"]),
+        stop=frozenset(data.words.stop.split()),
+        everyday=frozenset(data.words.everyday.split()),
+        topic=frozenset(data.words.topic.split()),
+        furniture=compiled(data.furniture.patterns),
+        cancer_sites=frozenset(data.cancers.sites.split()),
+        spread_context=frozenset(data.cancers.spread_context.split()),
+        quantity=compiled(data.quantity.patterns),
+        followup_openers=tuple(data.followup.openers),
+        followup_kinds=tuple(frozenset(kind.split()) for kind in data.followup.kinds),
     )

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -21,11 +21,9 @@ import numpy as np
 
 from ask.lexicon import Lexicon
 from ask.vocabulary import Vocabulary
-from index import REPO_ROOT, Index
-from index.errors import PromptError
-from index.lexical import IN_HEADING, IN_SENTENCE, Matches
-from index.rows import BLOCK_KINDS
-from index.text import normalise, stem, terms, words
+from errors import PromptError
+from index import BLOCK_KINDS, IN_HEADING, IN_SENTENCE, Index, Matches, normalise, stem, terms, words
+from settings import REPO_ROOT
 
 RANKER_FILE = REPO_ROOT / "models" / "ranker.json"  # the fused score's weights, fitted by python -m learn fit
 SIGNALS = ("dense", "passage", "lexical", "coverage")  # the parts of the fused score, each in [0, 1]
@@ -36,6 +34,8 @@ EXPANSION_WEIGHT = 0.6
 EVERYDAY_WEIGHT = 0.3  # in BM25; in coverage an everyday word counts half
 TOPIC_WEIGHT = 0.3  # the pages' own topic (metastatic breast cancer) says little about which sentence answers
 PREMISE_WEIGHT = 0.5  # words of an opening "If ..., " clause set the scene; the question comes after it
+EVERYDAY_COVERAGE = 0.5  # an everyday word's share of the idf it would count for in coverage
+PHRASE_COVERAGE = 0.5  # a phrase concept's ("side effects") share of its words' idf in coverage
 _PREMISE = re.compile(r"^\s*(?:if|since|given that|now that|as|because)\b([^,?.!]{3,120}),")
 NOT_QUOTABLE = 1.0  # how far a sentence that cannot be quoted is pushed down
 LEXICAL_FLOOR = 0.4  # a BM25 score is divided by the best one, or by this share of a perfect match if higher
@@ -223,15 +223,21 @@ class Retriever:
 
     def query(self, text: str) -> Query:
         """Correct, filter and weight the question's words."""
-        lexicon = self.lexicon
         tokens = [self.vocabulary.correct(t) if t.isalpha() else t for t in words(text)]
         corrected = " ".join(tokens)
-        content, absent = [], []
-        weights: dict[str, float] = {}
-        premise = _PREMISE.match(normalise(corrected))
-        premise_terms = set(terms(premise.group(1))) if premise else set()
-        key_terms: dict[str, tuple[float, frozenset[str]]] = {}
-        subject: set[str] = set()
+        read = self._read_words(tokens)
+        self._weigh_stages(tokens, read.weights)
+        self._weigh_expansions(corrected, read.weights)
+        self._add_phrase_concepts(corrected, read.key_terms)
+        _discount_premise(normalise(corrected), read.weights, read.key_terms)
+        return Query(
+            corrected, tuple(read.content), tuple(read.absent), read.weights, read.key_terms, frozenset(read.subject)
+        )
+
+    def _read_words(self, tokens: list[str]) -> _QueryWords:
+        """Each word's BM25 weight and, for a word that says what is asked, its idf as a key term."""
+        lexicon = self.lexicon
+        read = _QueryWords()
         for token in tokens:
             if token in lexicon.stop:
                 continue
@@ -239,38 +245,39 @@ class Retriever:
             topic = token in lexicon.topic
             term = stem(token)
             weight = TOPIC_WEIGHT if topic else EVERYDAY_WEIGHT if everyday else 1.0
-            weights[term] = max(weights.get(term, 0.0), weight)
+            read.weights[term] = max(read.weights.get(term, 0.0), weight)
             if topic or len(token) < 2:
                 continue
             alternatives = {term, *terms(lexicon.expand(token))} - lexicon.stop
             idf = max((self.lexical.idf_of(t) for t in alternatives), default=0.0) or self.max_idf
-            key_terms[term] = (idf * (0.5 if everyday else 1.0), frozenset(alternatives))
+            read.key_terms[term] = (idf * (EVERYDAY_COVERAGE if everyday else 1.0), frozenset(alternatives))
             if everyday:
                 continue
-            subject.add(term)
-            content.append(token)
+            read.subject.add(term)
+            read.content.append(token)
             if not self.vocabulary.knows(token) and not token.isdigit():
-                absent.append(token)
-        for term in terms(" ".join(t for t in tokens if t not in lexicon.stop)):
+                read.absent.append(token)
+        return read
+
+    def _weigh_stages(self, tokens: list[str], weights: dict[str, float]) -> None:
+        """A stage ("stage 3") is a term of its own; stage 4 is the pages' topic and says little."""
+        for term in terms(" ".join(t for t in tokens if t not in self.lexicon.stop)):
             if term.startswith("stage") and term[5:].isdigit():
                 weights[term] = TOPIC_WEIGHT if term == "stage4" else 1.0
-        for term in terms(lexicon.expand(normalise(corrected))):
-            if term not in lexicon.stop:
+
+    def _weigh_expansions(self, corrected: str, weights: dict[str, float]) -> None:
+        """The lexicon's expansions of the question's words count in BM25, below the words themselves."""
+        for term in terms(self.lexicon.expand(normalise(corrected))):
+            if term not in self.lexicon.stop:
                 weights.setdefault(term, EXPANSION_WEIGHT)
-        for concept in lexicon.phrase_concepts(normalise(corrected)):
-            # A phrase ("get from", "side effects") is a concept the answer should hold, like a word.
-            alternatives = frozenset(terms(concept)) - lexicon.stop
+
+    def _add_phrase_concepts(self, corrected: str, key_terms: dict[str, tuple[float, frozenset[str]]]) -> None:
+        """A phrase ("get from", "side effects") is a concept the answer should hold, like a word."""
+        for concept in self.lexicon.phrase_concepts(normalise(corrected)):
+            alternatives = frozenset(terms(concept)) - self.lexicon.stop
             idf = max((self.lexical.idf_of(t) for t in alternatives), default=0.0)
             if idf > 0:
-                key_terms.setdefault("~" + concept, (idf * 0.5, alternatives))
-        main_terms = set(terms(normalise(corrected)[premise.end() :])) if premise else set()
-        for term in premise_terms - main_terms:
-            if term in weights:
-                weights[term] *= PREMISE_WEIGHT
-            if term in key_terms:
-                idf, alternatives = key_terms[term]
-                key_terms[term] = (idf * PREMISE_WEIGHT, alternatives)
-        return Query(corrected, tuple(content), tuple(absent), weights, key_terms, frozenset(subject))
+                key_terms.setdefault("~" + concept, (idf * PHRASE_COVERAGE, alternatives))
 
     def score(self, query: Query, vector: np.ndarray) -> Scores:
         """Score the candidate sentences for ``query`` whose embedding is ``vector``."""
@@ -312,6 +319,33 @@ class Retriever:
         passage = np.zeros(len(ids))
         passage[np.isin(ids, near_ids, assume_unique=True)] = near_cosines  # both ascending
         return ids, passage
+
+
+@dataclass
+class _QueryWords:
+    """What ``Retriever.query`` reads from the question's words, before the phrase and premise steps."""
+
+    content: list[str] = field(default_factory=list)
+    absent: list[str] = field(default_factory=list)
+    weights: dict[str, float] = field(default_factory=dict)
+    key_terms: dict[str, tuple[float, frozenset[str]]] = field(default_factory=dict)
+    subject: set[str] = field(default_factory=set)
+
+
+def _discount_premise(
+    normalised: str, weights: dict[str, float], key_terms: dict[str, tuple[float, frozenset[str]]]
+) -> None:
+    """Words only of an opening "If ..., " clause set the scene: they count ``PREMISE_WEIGHT`` as much."""
+    premise = _PREMISE.match(normalised)
+    if not premise:
+        return
+    main_terms = set(terms(normalised[premise.end() :]))
+    for term in set(terms(premise.group(1))) - main_terms:
+        if term in weights:
+            weights[term] *= PREMISE_WEIGHT
+        if term in key_terms:
+            idf, alternatives = key_terms[term]
+            key_terms[term] = (idf * PREMISE_WEIGHT, alternatives)
 
 
 def _ranges(starts: np.ndarray, stops: np.ndarray) -> np.ndarray:

@@ -12,7 +12,7 @@ import re
 
 from ask.lexicon import Lexicon
 from ask.retrieve import Query, Retriever
-from index.text import normalised_line, terms, words
+from index import normalised_line, terms, words
 
 MIN_STAGE_COVERAGE = 0.5
 NUMBER_MARGIN = 0.15  # a quote with a number answers "how many" within this of the best quote's score

@@ -35,7 +35,7 @@ import threading
 import numpy as np
 
 from ask.answer import ANSWERED
-from index import ChatbotError
+from errors import ChatbotError
 
 NEAR = 0.53
 FAR = 0.49

@@ -16,8 +16,8 @@ from pathlib import Path
 
 from audit import AuditLog, StaffLog, display
 from audit.database import is_url
-from index import settings_from_env
-from index.errors import AuditError
+from errors import AuditError
+from settings import settings_from_env
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -40,7 +40,7 @@ import sqlalchemy as sa
 
 from audit import database
 from audit.schema import STATUSES, answers, eval_runs, quotes, verdicts
-from index.errors import AuditError
+from errors import AuditError
 
 __all__ = [
     "FEEDBACK_FILTERS",

@@ -26,7 +26,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy import event, exc, pool
 
-from index.errors import AuditError
+from errors import AuditError
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 HISTORIES = ("answers", "staff")

@@ -29,7 +29,7 @@ import sqlalchemy as sa
 
 from audit import database
 from audit.schema import sign_in_attempts, staff_actions, staff_secret, staff_sessions, staff_tickets
-from index.errors import AuditError
+from errors import AuditError
 
 __all__ = ["StaffAction", "StaffLog"]
 

@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from ask import Bot, load
-    from index.errors import ChatbotError
+    from errors import ChatbotError
 
     try:
         bot = load()

@@ -31,8 +31,9 @@ import subprocess
 import sys
 import time
 
-from bench.measure import CHROMIUM, CHROMIUM_ARGS, dev_questions, machine, streamlit_command, table
-from index import REPO_ROOT
+from bench.measure import dev_questions, machine, table
+from settings import REPO_ROOT
+from ui import CHROMIUM, CHROMIUM_ARGS, streamlit_command
 
 APP_TIMEOUT_MS = 120_000
 

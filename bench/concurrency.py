@@ -20,7 +20,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from bench.measure import dev_questions, machine, percentiles_ms, table
-from index import ChatbotError
+from errors import ChatbotError
 
 THREADS = (1, 4, 16)
 

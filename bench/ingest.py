@@ -25,8 +25,8 @@ import time
 from pathlib import Path
 
 from bench.measure import machine, peak_rss_mb, rss_mb, table
-from index import Settings, load_embedder
-from index.settings import REPO_ROOT
+from embedding import load_embedder
+from settings import REPO_ROOT, Settings
 
 # The sentence a typical edit adds to one paragraph.
 ADDED_SENTENCE = " Your care team can tell you more about this (edit {n} by the ingest benchmark)."

@@ -5,43 +5,13 @@ from __future__ import annotations
 import os
 import platform
 import resource
-import socket
-import sys
 from pathlib import Path
 
 import numpy as np
 
-from index.settings import Settings
+from settings import Settings
 
 DEV_QUESTIONS = Settings().eval_file  # the shared dev set beside the clone, as for "Run evaluation"
-CHROMIUM = Path("/usr/bin/chromium")  # Debian's package (make browser); never `playwright install`
-# Without the background-networking flags Chromium keeps trying hosts this closed network refuses.
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
-def streamlit_command(*, launcher: bool = True) -> tuple[list[str], str]:
-    """The app on a free port of 127.0.0.1, headless; returns the command and its address.
-
-    By default the launcher ``make run`` runs (``serve.py``: the model loaded before the server
-    listens, and the staff sign-in route); ``launcher=False`` is plain ``streamlit run app.py``.
-    """
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    if launcher:
-        command = [sys.executable, "serve.py", "--host", "127.0.0.1", "--port", str(port), "--no-file-watcher"]
-        return command, f"http://127.0.0.1:{port}"
-    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true"]
-    command += ["--server.address", "127.0.0.1", "--server.port", str(port), "--server.fileWatcherType", "none"]
-    return command, f"http://127.0.0.1:{port}"
 
 
 def rss_mb() -> float:

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.measure import CHROMIUM, CHROMIUM_ARGS, dev_questions, machine, percentiles_ms, streamlit_command, table
-from index import REPO_ROOT
+from settings import REPO_ROOT
 
 START_S = 180  # a replica listens once its model and index are loaded: slow while others load too
 ANSWER_S = 120
@@ -244,7 +244,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     sessions, per_session = min(max(1, args.sessions), MAX_SESSIONS), min(max(1, args.questions), MAX_QUESTIONS)
     from bench.postgres import Cluster
-    from index import current_version, settings_from_env
+    from index import current_version
+    from settings import settings_from_env
 
     settings = settings_from_env()
     if current_version(settings.index_dir) is None:

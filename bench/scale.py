@@ -35,10 +35,11 @@ from pathlib import Path
 
 import numpy as np
 
-from ask.retrieve import LEXICAL_HITS
+import index as idx
+from ask import LEXICAL_HITS
 from bench.measure import dev_questions, machine, percentiles_ms, rss_mb, table
 from bench.synthetic import clustered_vectors, exact_top_k, nearby_queries, passage_texts, passage_words, recall_at_k
-from index import DIMENSION, vectors
+from embedding import DIMENSION, MODEL_NAME
 
 QUERIES = 200
 WARM_UP = 20
@@ -65,15 +66,15 @@ def vector_rows(count: int, workdir: Path) -> list[list]:
     exact = exact_top_k(data, queries, K)
     np.save(workdir / "queries.npy", queries)
     np.save(workdir / "exact.npy", exact)
-    chosen = vectors.choose_spec(count)
-    specs = [chosen] if chosen.kind == "flat" else [chosen, vectors.choose_spec(count, "flat")]
+    chosen = idx.choose_spec(count)
+    specs = [chosen] if chosen.kind == "flat" else [chosen, idx.choose_spec(count, "flat")]
     rows = []
     for spec in specs:
         started = time.perf_counter()
-        built = vectors.build(data, spec)
+        built = idx.build_vectors(data, spec)
         build_seconds = time.perf_counter() - started
         path = workdir / f"{count}-{spec.kind}.faiss"
-        vectors.save(built, path)
+        idx.save_vectors(built, path)
         del built
         probe = _in_fresh_process(_probe_vectors, str(path), spec.to_dict(), str(workdir))
         recall = "exact" if spec.kind == "flat" else round(probe["recall"], 3)
@@ -103,7 +104,7 @@ def _probe_vectors(path: str, spec: dict, workdir: str) -> dict:
     queries = np.load(Path(workdir) / "queries.npy")
     exact = np.load(Path(workdir) / "exact.npy")
     before = rss_mb()
-    loaded = vectors.load(Path(path), vectors.VectorIndexSpec(spec["kind"], spec["params"]))
+    loaded = idx.load_vectors(Path(path), idx.VectorIndexSpec(spec["kind"], spec["params"]))
     for query in queries[:WARM_UP]:
         loaded.search(query[None, :], K)
     seconds, found = [], []
@@ -121,8 +122,8 @@ def _probe_vectors(path: str, spec: dict, workdir: str) -> dict:
 
 def _question_weights() -> list[dict[str, float]]:
     """Each dev question as the BM25 query the answering code makes: content words, stemmed."""
-    from ask.lexicon import load_lexicon
-    from index.text import stem, words
+    from ask import load_lexicon
+    from index import stem, words
 
     stop = load_lexicon().stop
     return [{stem(w): 1.0 for w in words(q) if w not in stop} for q in dev_questions()]
@@ -139,12 +140,11 @@ def _sentence_texts(count: int) -> list[str]:
 
 def _build_lexical(count: int, folder: str) -> dict:
     """In a fresh process: build the lexical index of ``count`` passages' sentences and save it."""
-    from index import lexical
 
     sentences = _sentence_texts(count)
     started = time.perf_counter()
-    built = lexical.build((text, "", "") for text in sentences)
-    lexical.save(built, Path(folder))
+    built = idx.build_lexical((text, "", "") for text in sentences)
+    idx.save_lexical(built, Path(folder))
     seconds = time.perf_counter() - started
     size = sum(path.stat().st_size for path in Path(folder).iterdir())
     return {"sentences": len(sentences), "build": seconds, "disk_mb": size / 1e6}
@@ -152,11 +152,10 @@ def _build_lexical(count: int, folder: str) -> dict:
 
 def _probe_lexical(folder: str, sentences: int) -> dict:
     """In a fresh process: load the stored lexical index as the server does and search once per dev question."""
-    from index import lexical
 
     questions = _question_weights()
     before = rss_mb()
-    loaded = lexical.load(Path(folder), sentences)
+    loaded = idx.load_lexical(Path(folder), sentences)
     for weights in questions[:WARM_UP]:
         loaded.search(weights, LEXICAL_HITS)
     seconds = []
@@ -176,7 +175,6 @@ def synthetic_content(count: int, workdir: Path):
 
     Each sentence is a paragraph of its own. The vectors are memory-mapped files in ``workdir``.
     """
-    import index as idx
 
     texts, passages, sentences, blocks, pages = {}, [], [], [], []
     all_texts = passage_texts(passage_words(count))
@@ -214,7 +212,6 @@ def _vector_file(path: Path, rows: int) -> np.ndarray:
 
 def synthetic_index(count: int, index_dir: Path):
     """Write a synthetic version of ``count`` passages into ``index_dir`` and load it as the server does."""
-    import index as idx
 
     _write_synthetic(count, str(index_dir))
     return idx.load(index_dir)
@@ -222,14 +219,13 @@ def synthetic_index(count: int, index_dir: Path):
 
 def _write_synthetic(count: int, index_dir: str) -> dict:
     """Write a synthetic version of ``count`` passages (vector files made beside the index, then removed)."""
-    import index as idx
 
     workdir = Path(index_dir) / "vectors-in-making"
     workdir.mkdir(parents=True)
     content = synthetic_content(count, workdir)
     started = time.perf_counter()
     with idx.build_lock(Path(index_dir)):
-        idx.write_version(Path(index_dir), content, model=idx.MODEL_NAME, dimension=idx.DIMENSION, splitter={})
+        idx.write_version(Path(index_dir), content, model=MODEL_NAME, dimension=DIMENSION, splitter={})
     seconds = time.perf_counter() - started
     del content
     shutil.rmtree(workdir)
@@ -240,10 +236,7 @@ def _probe_quotes(index_dir: str) -> dict:
     """In a fresh process: load the index, Retriever and QuoteSelector as the server does; ask every dev question."""
     import faiss
 
-    import index as idx
-    from ask.lexicon import load_lexicon
-    from ask.quotes import QuoteSelector
-    from ask.retrieve import Retriever
+    from ask import QuoteSelector, Retriever, load_lexicon
 
     faiss.omp_set_num_threads(1)
     questions = dev_questions()

@@ -15,7 +15,8 @@ import re
 
 import numpy as np
 
-from index import DIMENSION, REPO_ROOT
+from embedding import DIMENSION
+from settings import REPO_ROOT
 
 SUBTOPIC_SPREAD = 0.8  # how far a sub-topic centre strays from its topic
 PASSAGE_SPREAD = 1.7  # how far a passage strays from its sub-topic centre

@@ -1,29 +1,18 @@
-"""The on-disk index: its format, the embedding model that fills it, and settings.
+"""The on-disk index: its format, the vector and lexical tables, and the analyser they share.
 
-``ingest`` writes an index through ``write_version``; ``ask`` reads it through
-``load``. Nothing else touches the files.
+``ingest`` writes an index through ``write_version``; ``ask`` reads it through ``load``. Nothing
+else touches the files. The analyser (``normalise``, ``words``, ``stem``, ``terms``) is here because
+the lexical table is built with it and every question must be read the same way.
 """
 
-from index.embedding import DIMENSION, MODEL_NAME, Embedder, load_embedder
-from index.errors import (
-    AuditError,
-    BuildInProgressError,
-    ChatbotError,
-    CorpusError,
-    IndexCorruptError,
-    IndexIntegrityError,
-    IndexMissingError,
-    IndexUnavailableError,
-    ModelError,
-    QuestionError,
-    RefreshError,
-    SettingsError,
-    StorageError,
-)
-from index.lexical import LexicalIndex
+from index.analyser import ANALYZER, normalise, normalised_line, stem, strip_control, terms, words
+from index.lexical import IN_HEADING, IN_SENTENCE, LexicalIndex, Matches
+from index.lexical import build as build_lexical
+from index.lexical import load as load_lexical
+from index.lexical import save as save_lexical
 from index.lexical import settings as lexical_settings
-from index.rows import Block, Passage, Sentence
-from index.settings import REPO_ROOT, Settings, settings_from_env
+from index.notes import AgreementRule, Echo, Notes, has_notes, notes_files, read_captured, read_notes
+from index.rows import BLOCK_KINDS, Block, Passage, Sentence
 from index.store import (
     Index,
     Manifest,
@@ -37,46 +26,58 @@ from index.store import (
     read_manifest,
     remove_abandoned,
     switch_to,
+    verify_version,
     write_version,
 )
+from index.vectors import VectorIndexSpec, choose_spec
+from index.vectors import build as build_vectors
+from index.vectors import load as load_vectors
+from index.vectors import save as save_vectors
 
 __all__ = [
-    "DIMENSION",
-    "MODEL_NAME",
-    "REPO_ROOT",
-    "AuditError",
+    "ANALYZER",
+    "BLOCK_KINDS",
+    "IN_HEADING",
+    "IN_SENTENCE",
+    "AgreementRule",
     "Block",
-    "BuildInProgressError",
-    "ChatbotError",
-    "CorpusError",
-    "Embedder",
+    "Echo",
     "Index",
-    "IndexCorruptError",
-    "IndexIntegrityError",
-    "IndexMissingError",
-    "IndexUnavailableError",
     "LexicalIndex",
     "Manifest",
-    "ModelError",
+    "Matches",
+    "Notes",
     "PageRecord",
     "Passage",
-    "QuestionError",
-    "RefreshError",
     "Sentence",
-    "Settings",
-    "SettingsError",
-    "StorageError",
+    "VectorIndexSpec",
     "VersionContent",
+    "build_lexical",
     "build_lock",
+    "build_vectors",
+    "choose_spec",
     "current_version",
+    "has_notes",
     "import_version",
     "lexical_settings",
     "list_versions",
     "load",
-    "load_embedder",
+    "load_lexical",
+    "load_vectors",
+    "normalise",
+    "normalised_line",
+    "notes_files",
+    "read_captured",
     "read_manifest",
+    "read_notes",
     "remove_abandoned",
-    "settings_from_env",
+    "save_lexical",
+    "save_vectors",
+    "stem",
+    "strip_control",
     "switch_to",
+    "terms",
+    "verify_version",
+    "words",
     "write_version",
 ]

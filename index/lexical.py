@@ -32,8 +32,8 @@ from pathlib import Path
 
 import numpy as np
 
+from index.analyser import ANALYZER, terms, terms_of_words, words
 from index.rows import read_mapped
-from index.text import ANALYZER, terms, terms_of_words, words
 
 K1 = 1.2
 B = 0.75

@@ -48,9 +48,9 @@ from pathlib import Path
 
 import numpy as np
 
+from errors import REBUILD_HINT, BuildInProgressError, IndexCorruptError, IndexIntegrityError, IndexMissingError
 from index import lexical as lexical_index
 from index import vectors as vector_index
-from index.errors import REBUILD_HINT, BuildInProgressError, IndexCorruptError, IndexIntegrityError, IndexMissingError
 from index.lexical import LexicalIndex
 from index.rows import (
     NO_BLOCK,

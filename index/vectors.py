@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from index.errors import IndexCorruptError, SettingsError
+from errors import IndexCorruptError, SettingsError, StorageError, map_exceptions
 
 EXACT_LIMIT = 50_000
 KINDS = ("flat", "ivf", "hnsw")
@@ -130,7 +130,8 @@ def save(index, path: Path) -> None:
     """Write ``index`` to ``path``."""
     import faiss
 
-    faiss.write_index(index, str(path))
+    with map_exceptions({RuntimeError: StorageError}, f"The vector index {path} could not be written"):
+        faiss.write_index(index, str(path))
 
 
 def load(path: Path, spec: VectorIndexSpec):
@@ -139,11 +140,9 @@ def load(path: Path, spec: VectorIndexSpec):
 
     try:
         index = faiss.read_index(str(path), faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY)
-    except RuntimeError:
-        try:
+    except RuntimeError:  # not every index type can be memory-mapped: read it whole
+        with map_exceptions({RuntimeError: IndexCorruptError}, f"The vector index {path} cannot be read"):
             index = faiss.read_index(str(path))
-        except RuntimeError as exc:
-            raise IndexCorruptError(f"The vector index {path} cannot be read: {exc}") from exc
     if spec.kind == "hnsw":
         faiss.downcast_index(index).hnsw.efSearch = spec.params.get("efSearch", HNSW_EF_SEARCH)
     elif spec.kind == "ivf":

@@ -17,7 +17,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from index import ChatbotError, settings_from_env
+from errors import ChatbotError
+from settings import settings_from_env
 
 COMMANDS = ["build", "refresh", "staged", "publish", "discard"]
 

@@ -35,9 +35,7 @@ import re
 import faiss
 import numpy as np
 
-from index import VersionContent
-from index.notes import AgreementRule
-from index.text import stem, words
+from index import AgreementRule, VersionContent, stem, words
 
 THRESHOLD = 0.90
 MIN_SHARED_WORDS = 2

@@ -17,13 +17,16 @@ from pathlib import Path
 import numpy as np
 
 import index as idx
-from index.notes import has_notes
+from embedding import DIMENSION, MODEL_NAME, Embedder, load_embedder
+from errors import IndexCorruptError, IndexMissingError, IndexUnavailableError, StorageError
+from index import has_notes
 from ingest.corpus import SourcePage, read_corpus
 from ingest.embed import embed_texts, known_vectors
 from ingest.notes import version_notes
 from ingest.recover import recover
 from ingest.segment import segment
 from ingest.split import split_passages, splitter_settings
+from settings import Settings, settings_from_env
 
 Progress = Callable[[str], None]
 
@@ -101,11 +104,11 @@ class _PageParts:
 
 
 def build(
-    settings: idx.Settings | None = None,
+    settings: Settings | None = None,
     *,
     full: bool = False,
     progress: Progress | None = None,
-    embedder: idx.Embedder | None = None,
+    embedder: Embedder | None = None,
 ) -> BuildReport:
     """Bring the index at ``settings.index_dir`` up to date with ``settings.corpus_dir``.
 
@@ -123,19 +126,19 @@ def build(
         BuildInProgressError: another build is running.
         StorageError: the disk refused a write; the served version is unchanged.
     """
-    settings = settings or idx.settings_from_env()
+    settings = settings or settings_from_env()
     with idx.build_lock(settings.index_dir):
         recover(settings)
         return build_locked(settings, full=full, progress=progress, embedder=embedder)
 
 
 def build_locked(
-    settings: idx.Settings,
+    settings: Settings,
     *,
     full: bool = False,
     progress: Progress | None = None,
     shown_as: Path | None = None,
-    embedder: idx.Embedder | None = None,
+    embedder: Embedder | None = None,
 ) -> BuildReport:
     """``build`` for a caller that holds the index's build lock.
 
@@ -148,7 +151,7 @@ def build_locked(
     try:
         report = _build_locked(settings, corpus.pages, full=full, say=say, embedder=embedder)
     except OSError as exc:
-        raise idx.StorageError(
+        raise StorageError(
             f"The index in {settings.index_dir} could not be written ({exc.strerror or exc}); "
             "the version being served is unchanged. Free some space or fix the folder's permissions, then run "
             "python -m ingest again."
@@ -159,19 +162,42 @@ def build_locked(
 
 
 def _build_locked(
-    settings: idx.Settings,
+    settings: Settings,
     pages: tuple[SourcePage, ...],
     *,
     full: bool,
     say: Progress,
-    embedder: idx.Embedder | None,
+    embedder: Embedder | None,
 ) -> BuildReport:
-    model = embedder.name if embedder is not None else idx.MODEL_NAME
+    """Compare the pages with the served version, reuse what holds, embed the rest, write a version."""
+    model = embedder.name if embedder is not None else MODEL_NAME
     previous, reason = _previous_manifest(settings, full, model)
     served = previous.version if previous else _served_version(settings)
     report = BuildReport(version=None, previous_version=served)
     if reason:
         report.warnings.append(reason)
+    _compare_pages(report, pages, previous)
+    if previous and not _needs_new_version(settings, report, previous):
+        report.total_passages = previous.passage_count
+        report.passage_counts = {page.doc_id: page.passage_count for page in previous.pages}
+        say("Index is up to date")
+        return report
+
+    reusable = _load_previous(settings, previous, report) if previous else None
+    if reusable is None and previous is not None:
+        report.full = True
+        report.added += report.changed + report.unchanged
+        report.changed, report.unchanged, report.details_changed = [], [], []
+    parts = [_reuse(reusable, page) for page in pages if reusable is not None and page.doc_id in report.unchanged]
+    to_embed = [_split(page, say) for page in pages if not (reusable is not None and page.doc_id in report.unchanged)]
+    if to_embed:
+        parts += _embed_pages(to_embed, reusable, report, say, embedder)
+    parts.sort(key=lambda part: part.record.doc_id)
+    return _write(settings, parts, report, say, model=model)
+
+
+def _compare_pages(report: BuildReport, pages: tuple[SourcePage, ...], previous: idx.Manifest | None) -> None:
+    """Sort the pages into added, changed, unchanged (and details changed) and removed, in ``report``."""
     old_pages = {page.doc_id: page for page in previous.pages} if previous else {}
     for page in pages:
         old = old_pages.get(page.doc_id)
@@ -194,81 +220,93 @@ def _build_locked(
     report.removed = sorted(doc_id for doc_id in old_pages if doc_id not in current_ids)
     report.removed_passages = sum(old_pages[doc_id].passage_count for doc_id in report.removed)
     report.full = previous is None
+
+
+def _needs_new_version(settings: Settings, report: BuildReport, previous: idx.Manifest) -> bool:
+    """Whether anything differs from the served version: a page, the FAISS kind asked for, or missing notes."""
     wanted_kind = settings.faiss_index
-    kind_changed = bool(previous and wanted_kind and previous.faiss_index.get("kind") != wanted_kind)
-
+    kind_changed = bool(wanted_kind and previous.faiss_index.get("kind") != wanted_kind)
     # A version written before notes existed (index.notes) gets a new version with them, reusing every vector.
-    notes_missing = bool(previous and not has_notes(settings.index_dir, previous.version))
-    if previous and not (
+    notes_missing = not has_notes(settings.index_dir, previous.version)
+    return bool(
         report.added or report.changed or report.removed or report.details_changed or kind_changed or notes_missing
-    ):
-        report.total_passages = previous.passage_count
-        report.passage_counts = {page.doc_id: page.passage_count for page in previous.pages}
-        say("Index is up to date")
-        return report
+    )
 
-    reusable = _load_previous(settings, previous, report) if previous else None
-    if reusable is None and previous is not None:
-        report.full = True
-        report.added += report.changed + report.unchanged
-        report.changed, report.unchanged, report.details_changed = [], [], []
+
+@dataclass
+class _SplitPage:
+    """A new or changed page cut into passages, blocks and quotable units, before it is embedded."""
+
+    page: SourcePage
+    passages: list
+    blocks: list
+    units: list
+    unit_texts: list[str]
+
+
+def _split(page: SourcePage, say: Progress) -> _SplitPage:
+    say(f"Splitting {page.path}")
+    passages = split_passages(page.text)
+    blocks, units = segment(page.text)
+    return _SplitPage(page, passages, blocks, units, [page.text[u.start : u.end] for u in units])
+
+
+def _embed_pages(
+    to_embed: list[_SplitPage],
+    reusable: idx.Index | None,
+    report: BuildReport,
+    say: Progress,
+    embedder: Embedder | None,
+) -> list[_PageParts]:
+    """Each split page with its vectors: only texts the served index lacks go through the model."""
+
+    def embed(texts: list[str]) -> np.ndarray:
+        say("Loading the embedding model")
+        model_started = time.perf_counter()
+        model_in_use = embedder or load_embedder()
+        report.model_load_seconds = time.perf_counter() - model_started
+        say(f"Embedding {len(texts)} new or changed texts of {', '.join(split.page.path for split in to_embed)}")
+        return model_in_use.embed(texts)
+
+    embed_started = time.perf_counter()
+    embedded = embed_texts(
+        embed,
+        [p.text for split in to_embed for p in split.passages],
+        [text for split in to_embed for text in split.unit_texts],
+        known_vectors(reusable),
+    )
+    report.embed_seconds = time.perf_counter() - embed_started - report.model_load_seconds
+    report.passages_embedded = embedded.passages_embedded
+    report.sentences_embedded = embedded.sentences_embedded
+    report.vectors_reused = embedded.reused
     now = datetime.now(UTC).isoformat(timespec="seconds")
-    parts: list[_PageParts] = []
-    to_embed: list[tuple[SourcePage, list, list, list, list[str]]] = []  # page, passages, blocks, units, unit texts
-    for page in pages:
-        if reusable is not None and page.doc_id in report.unchanged:
-            parts.append(_reuse(reusable, page))
-            continue
-        say(f"Splitting {page.path}")
-        passages = split_passages(page.text)
-        blocks, units = segment(page.text)
-        to_embed.append((page, passages, blocks, units, [page.text[u.start : u.end] for u in units]))
-
-    if to_embed:
-
-        def embed(texts: list[str]) -> np.ndarray:
-            say("Loading the embedding model")
-            model_started = time.perf_counter()
-            model_in_use = embedder or idx.load_embedder()
-            report.model_load_seconds = time.perf_counter() - model_started
-            say(f"Embedding {len(texts)} new or changed texts of {', '.join(page.path for page, *_ in to_embed)}")
-            return model_in_use.embed(texts)
-
-        embed_started = time.perf_counter()
-        embedded = embed_texts(
-            embed,
-            [p.text for _, passages, *_ in to_embed for p in passages],
-            [text for *_, unit_texts in to_embed for text in unit_texts],
-            known_vectors(reusable),
+    return [
+        _PageParts(
+            record=_record(split.page, len(split.passages), len(split.units), changed_at=now),
+            text=split.page.text,
+            passages=[(p.start, p.end) for p in split.passages],
+            passage_vectors=_rows(embedded.vectors, [p.text for p in split.passages]),
+            sentences=[(u.start, u.end, u.block) for u in split.units],
+            sentence_vectors=_rows(embedded.vectors, split.unit_texts),
+            blocks=[(b.start, b.end, b.kind) for b in split.blocks],
         )
-        report.embed_seconds = time.perf_counter() - embed_started - report.model_load_seconds
-        report.passages_embedded = embedded.passages_embedded
-        report.sentences_embedded = embedded.sentences_embedded
-        report.vectors_reused = embedded.reused
-        for page, passages, blocks, units, unit_texts in to_embed:
-            record = _record(page, len(passages), len(units), changed_at=now)
-            parts.append(
-                _PageParts(
-                    record=record,
-                    text=page.text,
-                    passages=[(p.start, p.end) for p in passages],
-                    passage_vectors=_rows(embedded.vectors, [p.text for p in passages]),
-                    sentences=[(u.start, u.end, u.block) for u in units],
-                    sentence_vectors=_rows(embedded.vectors, unit_texts),
-                    blocks=[(b.start, b.end, b.kind) for b in blocks],
-                )
-            )
+        for split in to_embed
+    ]
 
-    parts.sort(key=lambda part: part.record.doc_id)
+
+def _write(
+    settings: Settings, parts: list[_PageParts], report: BuildReport, say: Progress, *, model: str
+) -> BuildReport:
+    """Write the pages' parts as a new version, switch to it, and complete ``report``."""
     content = _assemble(parts)
     say("Writing the new index version")
     manifest = idx.write_version(
         settings.index_dir,
         content,
         model=model,
-        dimension=idx.DIMENSION,
+        dimension=DIMENSION,
         splitter=splitter_settings(),
-        faiss_kind=wanted_kind,
+        faiss_kind=settings.faiss_index,
         keep_versions=settings.keep_versions,
         extra_files=version_notes(content, settings.corpus_dir, settings.index_dir),
     )
@@ -279,29 +317,29 @@ def _build_locked(
     return report
 
 
-def _served_version(settings: idx.Settings) -> str | None:
+def _served_version(settings: Settings) -> str | None:
     try:
         return idx.current_version(settings.index_dir)
-    except idx.IndexUnavailableError:
+    except IndexUnavailableError:
         return None
 
 
 def _rows(vectors: dict[str, np.ndarray], texts: list[str]) -> np.ndarray:
     """The vectors of ``texts``, in order, as one (len(texts), 384) array."""
     if not texts:
-        return np.zeros((0, idx.DIMENSION), dtype=np.float32)
+        return np.zeros((0, DIMENSION), dtype=np.float32)
     return np.vstack([vectors[text] for text in texts])
 
 
-def _previous_manifest(settings: idx.Settings, full: bool, model: str) -> tuple[idx.Manifest | None, str | None]:
+def _previous_manifest(settings: Settings, full: bool, model: str) -> tuple[idx.Manifest | None, str | None]:
     """The served manifest if its pages can be reused, with the reason when they cannot."""
     if full:
         return None, None
     try:
         manifest = idx.read_manifest(settings.index_dir)
-    except idx.IndexMissingError:
+    except IndexMissingError:
         return None, None
-    except idx.IndexCorruptError as exc:
+    except IndexCorruptError as exc:
         return None, f"the served index could not be read, so every page is rebuilt ({exc})"
     if (
         manifest.model != model
@@ -312,10 +350,10 @@ def _previous_manifest(settings: idx.Settings, full: bool, model: str) -> tuple[
     return manifest, None
 
 
-def _load_previous(settings: idx.Settings, previous: idx.Manifest, report: BuildReport) -> idx.Index | None:
+def _load_previous(settings: Settings, previous: idx.Manifest, report: BuildReport) -> idx.Index | None:
     try:
         return idx.load(settings.index_dir, previous.version)
-    except idx.IndexUnavailableError as exc:
+    except IndexUnavailableError as exc:
         report.warnings.append(f"the served index could not be reused, so every page is rebuilt ({exc})")
         return None
 
@@ -369,7 +407,7 @@ def _assemble(parts: list[_PageParts]) -> idx.VersionContent:
             passages.append(idx.Passage(len(passages), doc_id, start, end, part.text[start:end]))
         for start, end, block in part.sentences:
             sentences.append(idx.Sentence(len(sentences), doc_id, start, end, first_block + block))
-    empty = np.zeros((0, idx.DIMENSION), dtype=np.float32)
+    empty = np.zeros((0, DIMENSION), dtype=np.float32)
     return idx.VersionContent(
         texts={part.record.doc_id: part.text for part in parts},
         passages=passages,

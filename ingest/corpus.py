@@ -21,8 +21,9 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from index import REPO_ROOT, CorpusError
+from errors import CorpusError
 from ingest.html import extract_main_text
+from settings import REPO_ROOT
 
 MANIFEST_NAME = "sources.json"
 PAGE_SUFFIXES = (".txt", ".md", ".html", ".htm")

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from index import RefreshError
+from errors import RefreshError
 
 USER_AGENT = "mbc-quotes-refresh/1.0 (patient-information index)"
 DEFAULT_DEADLINE_S = 15.0

@@ -6,8 +6,7 @@ import json
 from datetime import date
 from pathlib import Path
 
-from index import VersionContent
-from index.notes import notes_files, read_captured
+from index import VersionContent, notes_files, read_captured
 from ingest.agreement import RULE, agreeing_pairs
 from ingest.corpus import MANIFEST_NAME
 

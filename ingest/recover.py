@@ -19,6 +19,8 @@ import shutil
 from pathlib import Path
 
 import index as idx
+from errors import RefreshError, StorageError
+from settings import Settings
 
 JOURNAL = "publish.json"
 CANDIDATE = "candidate"
@@ -26,7 +28,7 @@ TMP_PREFIX = ".tmp-"
 CORPUS_TMP_MARK = ".refresh-"
 
 
-def recover(settings: idx.Settings) -> list[str]:
+def recover(settings: Settings) -> list[str]:
     """Clear every leftover of a killed run and finish an interrupted publish; returns what was done.
 
     The caller holds ``idx.build_lock(settings.index_dir)``.
@@ -51,7 +53,7 @@ def recover(settings: idx.Settings) -> list[str]:
     return done
 
 
-def write_journal(settings: idx.Settings, *, version: str, write: list[str], remove: list[str]) -> None:
+def write_journal(settings: Settings, *, version: str, write: list[str], remove: list[str]) -> None:
     """Record a decided publish; from this moment on it is carried out, now or at the next start."""
     data = json.dumps({"version": version, "write": write, "remove": remove}, indent=2).encode("utf-8")
     stage = settings.staging_dir
@@ -61,14 +63,14 @@ def write_journal(settings: idx.Settings, *, version: str, write: list[str], rem
     _fsync_dir(stage)
 
 
-def finish_publish(settings: idx.Settings) -> str:
+def finish_publish(settings: Settings) -> str:
     """Carry out the journal: copy the pages, remove the dropped ones, serve the version; returns it."""
     stage = settings.staging_dir
     try:
         journal = json.loads((stage / JOURNAL).read_text(encoding="utf-8"))
         version, write, remove = str(journal["version"]), list(journal["write"]), list(journal["remove"])
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise idx.RefreshError(
+        raise RefreshError(
             f"The publish journal {stage / JOURNAL} cannot be read ({exc}); the live corpus may be part-published. "
             "Restore corpus/ from version control and run python -m ingest."
         ) from exc
@@ -90,7 +92,7 @@ def finish_publish(settings: idx.Settings) -> str:
         (stage / JOURNAL).unlink(missing_ok=True)
         _fsync_dir(stage)
     except OSError as exc:
-        raise idx.StorageError(
+        raise StorageError(
             f"A decided publish of index version {version} could not be finished ({exc.strerror or exc}); the "
             "next python -m ingest command tries again. Free some space or fix the folders' permissions."
         ) from exc

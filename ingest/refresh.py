@@ -15,12 +15,14 @@ import urllib.parse
 from dataclasses import dataclass, field
 
 import index as idx
+from errors import CorpusError, RefreshError
 from ingest.build import Progress
 from ingest.corpus import SourcePage, page_text, read_corpus
 from ingest.fetch import Fetched, Fetcher
 from ingest.html import extract_main_text
 from ingest.recover import recover
 from ingest.stage import PageRefresh, StagedRefresh, clear_stage, compare_texts, stage_candidate
+from settings import Settings, settings_from_env
 
 __all__ = ["MIN_MAIN_TEXT_CHARS", "MIN_SHARED_WORDS", "PageRefresh", "RefreshReport", "refresh"]
 
@@ -59,7 +61,7 @@ class RefreshReport:
 
 
 def refresh(
-    settings: idx.Settings | None = None,
+    settings: Settings | None = None,
     *,
     timeout: float | None = None,
     progress: Progress | None = None,
@@ -75,7 +77,7 @@ def refresh(
         CorpusError: the live corpus itself is bad (checked before anything is fetched).
         BuildInProgressError: another build, refresh or publish is running.
     """
-    settings = settings or idx.settings_from_env()
+    settings = settings or settings_from_env()
     say = progress or (lambda message: None)
     fetcher = fetcher or Fetcher(
         deadline_s=timeout if timeout is not None else settings.fetch_timeout_s, max_bytes=settings.max_page_bytes
@@ -95,7 +97,7 @@ def refresh(
                 fetched = fetcher.fetch(page.url, allowed_hosts=hosts, allow_http=page.allow_http)
                 data, text = _page_content(page, fetched)
                 _check_is_the_page(page, text)
-            except idx.RefreshError as exc:
+            except RefreshError as exc:
                 report.pages.append(PageRefresh(page.doc_id, page.url, "failed", str(exc), page.file.name))
                 continue
             if text == page.text:
@@ -120,7 +122,7 @@ def refresh(
             return report
         try:
             report.staged = stage_candidate(settings, new_files, report.pages, progress=progress)
-        except idx.RefreshError as exc:
+        except RefreshError as exc:
             report.not_staged = str(exc)
             clear_stage(settings)  # an earlier candidate is out of date now
     return report
@@ -141,15 +143,15 @@ def _page_content(page: SourcePage, fetched: Fetched) -> tuple[bytes, str]:
     is_html = fetched.content_type in ("text/html", "application/xhtml+xml")
     if page.file.suffix.lower() in (".html", ".htm"):
         if not is_html:
-            raise idx.RefreshError(f"the server sent {fetched.content_type} for an HTML page")
+            raise RefreshError(f"the server sent {fetched.content_type} for an HTML page")
         data = fetched.text.encode("utf-8")
         try:
             return data, page_text(page.file, data)
-        except idx.CorpusError as exc:
-            raise idx.RefreshError(str(exc)) from exc
+        except CorpusError as exc:
+            raise RefreshError(str(exc)) from exc
     text = extract_main_text(fetched.text) if is_html else fetched.text
     if not text.strip():
-        raise idx.RefreshError("the fetched page has no main text")
+        raise RefreshError("the fetched page has no main text")
     return text.encode("utf-8"), text
 
 
@@ -157,7 +159,7 @@ def _check_is_the_page(page: SourcePage, text: str) -> None:
     """An error, block or consent page served with HTTP 200 fails here, not in front of patients."""
     length = len(text.strip())
     if length < MIN_MAIN_TEXT_CHARS:
-        raise idx.RefreshError(
+        raise RefreshError(
             f"the fetched page has only {length} characters of main text (at least {MIN_MAIN_TEXT_CHARS} expected); "
             "it looks like an error or block page"
         )
@@ -166,7 +168,7 @@ def _check_is_the_page(page: SourcePage, text: str) -> None:
     if fetched_words and served_words:
         shared = len(fetched_words & served_words) / len(fetched_words)
         if shared < MIN_SHARED_WORDS:
-            raise idx.RefreshError(
+            raise RefreshError(
                 f"the fetched text is very unlike the served page (only {shared:.0%} of its words are on it); "
                 "it looks like an error or block page, or another page"
             )

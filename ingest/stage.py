@@ -35,9 +35,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import index as idx
+from errors import CorpusError, IndexUnavailableError, RefreshError, StorageError
 from ingest.build import BuildReport, build_locked
 from ingest.corpus import MANIFEST_NAME, PAGE_SUFFIXES
 from ingest.recover import CANDIDATE, TMP_PREFIX, finish_publish, recover, write_journal
+from settings import Settings, settings_from_env
 
 Progress = Callable[[str], None]
 REVIEW = "review.json"
@@ -107,7 +109,7 @@ class StagedRefresh:
         lines.append("")
         lines.append(
             "The citations it would make stale, and its evaluation beside the served index's: "
-            "python -m ask.candidate --eval FILE"
+            "python -m staff.candidate --eval FILE"
         )
         held = self.held
         lines.append(
@@ -169,7 +171,7 @@ def fingerprint(corpus_dir: Path) -> str:
     return digest.hexdigest()
 
 
-def read_staged(settings: idx.Settings) -> StagedRefresh | None:
+def read_staged(settings: Settings) -> StagedRefresh | None:
     """The staged candidate, or None when nothing is staged."""
     folder = settings.staging_dir / CANDIDATE
     path = folder / REVIEW
@@ -181,7 +183,7 @@ def read_staged(settings: idx.Settings) -> StagedRefresh | None:
         warnings = tuple(data.pop("warnings", ()))
         return StagedRefresh(**data, pages=pages, folder=folder, warnings=warnings)
     except (OSError, ValueError, TypeError, KeyError) as exc:
-        raise idx.RefreshError(
+        raise RefreshError(
             f"The staged refresh in {folder} cannot be read ({exc}); discard it with: python -m ingest discard"
         ) from exc
 
@@ -206,7 +208,7 @@ def compare_texts(old: str, new: str, *, path: str) -> tuple[float, str]:
 
 
 def stage_candidate(
-    settings: idx.Settings,
+    settings: Settings,
     new_files: dict[str, bytes],
     pages: list[PageRefresh],
     *,
@@ -242,14 +244,14 @@ def stage_candidate(
         try:
             with idx.build_lock(candidate_index):
                 report: BuildReport = build_locked(candidate, progress=progress, shown_as=settings.corpus_dir)
-        except idx.CorpusError as exc:
-            raise idx.RefreshError(
+        except CorpusError as exc:
+            raise RefreshError(
                 f"The refreshed pages were not staged, because together they are not a corpus that can be "
                 f"indexed; the live pages are unchanged.\n{exc}"
             ) from exc
         version = report.version or report.previous_version
         if version is None:
-            raise idx.RefreshError("The candidate index was not built; the live pages are unchanged.")
+            raise RefreshError("The candidate index was not built; the live pages are unchanged.")
         staged = StagedRefresh(
             created_at=datetime.now(UTC).isoformat(timespec="seconds"),
             base_fingerprint=base,
@@ -278,7 +280,7 @@ def _swap_in(stage: Path, tmp: Path) -> None:
     os.rename(tmp, current)
 
 
-def clear_stage(settings: idx.Settings) -> bool:
+def clear_stage(settings: Settings) -> bool:
     """Remove the staged candidate (the caller holds the lock); whether there was one."""
     current = settings.staging_dir / CANDIDATE
     if not current.exists():
@@ -292,24 +294,24 @@ def clear_stage(settings: idx.Settings) -> bool:
 # --- the maintainer's commands ---------------------------------------------------------------------------
 
 
-def staged(settings: idx.Settings | None = None) -> StagedRefresh | None:
+def staged(settings: Settings | None = None) -> StagedRefresh | None:
     """The staged candidate after clearing leftovers and finishing an interrupted publish."""
-    settings = settings or idx.settings_from_env()
+    settings = settings or settings_from_env()
     with idx.build_lock(settings.index_dir):
         recover(settings)
         return read_staged(settings)
 
 
-def discard(settings: idx.Settings | None = None) -> bool:
+def discard(settings: Settings | None = None) -> bool:
     """Throw the staged candidate away; the live corpus and index are untouched. Whether there was one."""
-    settings = settings or idx.settings_from_env()
+    settings = settings or settings_from_env()
     with idx.build_lock(settings.index_dir):
         recover(settings)
         return clear_stage(settings)
 
 
 def publish(
-    settings: idx.Settings | None = None, *, approve: Iterable[str] = (), progress: Progress | None = None
+    settings: Settings | None = None, *, approve: Iterable[str] = (), progress: Progress | None = None
 ) -> PublishReport:
     """Make the staged candidate live: its pages in the corpus, its index version served.
 
@@ -320,41 +322,41 @@ def publish(
         RefreshError: nothing is staged, a held page is not approved, or the live corpus or index changed
             since the candidate was staged; nothing live was changed.
     """
-    settings = settings or idx.settings_from_env()
+    settings = settings or settings_from_env()
     say = progress or (lambda message: None)
     approved = set(approve)
     with idx.build_lock(settings.index_dir):
         recover(settings)
         candidate = read_staged(settings)
         if candidate is None:
-            raise idx.RefreshError("Nothing is staged; fetch pages first with: python -m ingest refresh")
+            raise RefreshError("Nothing is staged; fetch pages first with: python -m ingest refresh")
         unknown = sorted(approved - {page.doc_id for page in candidate.updated})
         if unknown:
-            raise idx.RefreshError(f"--approve names {', '.join(unknown)}, which the staged refresh did not change.")
+            raise RefreshError(f"--approve names {', '.join(unknown)}, which the staged refresh did not change.")
         waiting = [doc_id for doc_id in candidate.held if doc_id not in approved]
         if waiting:
-            raise idx.RefreshError(
+            raise RefreshError(
                 f"Not published: {', '.join(waiting)} changed by more than {candidate.hold_share:.0%} of its text and "
                 "is held for approval. Read its diff (python -m ingest staged), then publish with "
                 + " ".join(f"--approve {doc_id}" for doc_id in waiting)
                 + ". Nothing live was changed."
             )
         if fingerprint(settings.corpus_dir) != candidate.base_fingerprint:
-            raise idx.RefreshError(
+            raise RefreshError(
                 "Not published: the live corpus changed since this refresh was staged. Discard it and refresh again "
                 "(python -m ingest discard, then python -m ingest refresh). Nothing live was changed."
             )
         served = idx.current_version(settings.index_dir)
         if served != candidate.base_version:
-            raise idx.RefreshError(
+            raise RefreshError(
                 f"Not published: the served index is now version {served}, not {candidate.base_version} as when "
                 "this refresh was staged. Discard it and refresh again. Nothing live was changed."
             )
         say(f"Checking the candidate index version {candidate.candidate_version}")
         try:
             idx.load(candidate.index_dir, candidate.candidate_version)
-        except idx.IndexUnavailableError as exc:
-            raise idx.RefreshError(
+        except IndexUnavailableError as exc:
+            raise RefreshError(
                 f"Not published: the staged index cannot be used ({exc}). Discard it and refresh again."
             ) from exc
         write, remove = _corpus_changes(candidate.corpus_dir, settings.corpus_dir)
@@ -366,7 +368,7 @@ def publish(
             say("Writing the pages into the live corpus and serving the new version")
             version = finish_publish(settings)
         except OSError as exc:
-            raise idx.StorageError(
+            raise StorageError(
                 f"Publishing stopped because a write failed ({exc.strerror or exc}). If it failed before the "
                 "pages were copied, nothing live changed; otherwise the next python -m ingest command finishes it."
             ) from exc

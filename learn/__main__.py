@@ -14,13 +14,14 @@ import json
 import sys
 import time
 
-from ask.evaluate import format_report, report_of, summary
-from index import ChatbotError, settings_from_env
-from index.embedding import fine_tune_id, fitted_model_id
+from embedding import fine_tune_id, fitted_model_id
+from errors import ChatbotError
+from evaluation import format_report, report_of, summary
 from learn.data import TRAIN_FILE, read_rows
 from learn.encoder import Recipe
 from learn.examples import read_examples
 from learn.fit import build_model, cross_validate, fit_all
+from settings import settings_from_env
 
 
 def _say(message: str) -> None:

@@ -10,8 +10,8 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from ask.evaluate import read_cases
-from index import REPO_ROOT
+from evaluation import read_cases
+from settings import REPO_ROOT
 
 DATA_DIR = REPO_ROOT / "data"
 TRAIN_FILE = DATA_DIR / "train.jsonl"
@@ -57,7 +57,7 @@ def conversation_text(question: str, history: tuple[str, ...] | list[str] = ()) 
 
 
 def read_rows(path: Path = TRAIN_FILE) -> list[Row]:
-    """Read a labelled JSONL file (with ``ask.evaluate.read_cases``, which names a wrong line)."""
+    """Read a labelled JSONL file (with ``evaluation.read_cases``, which names a wrong line)."""
     return [
         Row(
             id=case.id,

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from index.embedding import BASE_MODEL, FINE_TUNED_FILE, load_base_model
+from embedding import BASE_MODEL, FINE_TUNED_FILE, load_base_model
 from learn.data import Row, classes_of
 
 # How many threads a fit runs on: fixed, so that sums are added in the same order on every machine
@@ -181,6 +181,6 @@ def save(fitted: FineTuned, folder: Path, *, model_id: str) -> None:
 
 def load_fine_tuned(folder: Path, recipe: Recipe) -> FineTuned:
     """A fine-tuned encoder written by ``save``."""
-    from index.embedding import sentence_transformer_at
+    from embedding import sentence_transformer_at
 
     return FineTuned(model=sentence_transformer_at(folder), recipe=recipe)

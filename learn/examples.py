@@ -20,9 +20,9 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from index import REPO_ROOT
-from index.errors import PromptError
+from errors import PromptError
 from learn.data import Row
+from settings import REPO_ROOT
 
 EXAMPLES_DIR = REPO_ROOT / "prompts" / "examples"
 EMERGENCIES_FILE = EXAMPLES_DIR / "emergencies.toml"

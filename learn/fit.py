@@ -27,19 +27,26 @@ from pathlib import Path
 
 import numpy as np
 
-from ask.answer import Answer
-from ask.bot import Bot
-from ask.decision import DECISION_FILE, Decision, Evidence
-from ask.evaluate import Case, Outcome, locate_evidence, run_case
-from ask.followup import resolve
-from ask.guard import URGENT_FILE, first_match, load_groups
-from ask.retrieve import RANKER_FILE, Weights
-from ask.triage import ROUTES, TRIAGE_FILE, Combiner, Head, Readings, Thresholds, Triage, logit
-from index import REPO_ROOT, Embedder, Settings
-from index.embedding import ENCODER_FILE, fitted_model_id, model_name
+from ask import DECISION_FILE, RANKER_FILE, Answer, Bot, Decision, Evidence, Weights, resolve
+from embedding import ENCODER_FILE, Embedder, SentenceTransformerModel, fitted_model_id, model_name
+from evaluation import Case, Outcome, locate_evidence, run_case
 from learn.data import TRAIN_FILE, Row, file_sha256, read_rows
 from learn.encoder import FineTuned, Recipe, fine_tune, load_fine_tuned, save
 from learn.examples import examples_sha256, read_examples
+from safety import (
+    ROUTES,
+    TRIAGE_FILE,
+    URGENT_FILE,
+    Combiner,
+    Head,
+    Readings,
+    Thresholds,
+    Triage,
+    first_match,
+    load_groups,
+    logit,
+)
+from settings import REPO_ROOT, Settings
 
 CORPUS_DIR = REPO_ROOT / "corpus"
 FOLDS = 5
@@ -178,7 +185,7 @@ def fit_heads(model, rows: list[Row], thresholds: Thresholds, combiners: dict | 
 def build_index(embedder: Embedder, folder: Path, corpus_dir: Path):
     """Build the corpus's index with ``embedder`` into ``folder``; return it loaded."""
     from index import load
-    from ingest.build import build
+    from ingest import build
 
     settings = Settings(corpus_dir=corpus_dir, index_dir=folder)
     build(settings, full=True, embedder=embedder)
@@ -189,7 +196,7 @@ def records_for(
     fitted: FineTuned, train: list[Row], rows: list[Row], work: Path, weights: Weights | None = None
 ) -> list[Record]:
     """Run the bot built on ``fitted`` (and triage fitted on ``train``) over ``rows``, triage and decision off."""
-    embedder = Embedder(fitted.model, model_name(f"fold-{work.name}"))
+    embedder = Embedder(SentenceTransformerModel(fitted.model), model_name(f"fold-{work.name}"))
     index = build_index(embedder, work / "index", CORPUS_DIR)
     off = Thresholds(urgent=NEVER, safety=NEVER, decline=NEVER, no_context=NEVER)
     triage = fit_heads(fitted.model, train, off)
@@ -469,7 +476,7 @@ def answers_for(
     fitted: FineTuned, train: list[Row], rows: list[Row], work: Path, weights: Weights, level: SecondLevel
 ) -> list[Outcome]:
     """The real bot of one fold (encoder, heads, combiners, thresholds, decision) answering ``rows``."""
-    embedder = Embedder(fitted.model, model_name(f"fold-{work.name}"))
+    embedder = Embedder(SentenceTransformerModel(fitted.model), model_name(f"fold-{work.name}"))
     index = build_index(embedder, work / "index", CORPUS_DIR)
     triage = fit_heads(fitted.model, train, level.thresholds, level.combiners)
     bot = Bot(index, embedder, triage=triage, decision=level.decision, weights=weights)
@@ -497,7 +504,7 @@ def build_model(model_dir: Path, *, say: Callable = print, train_file: Path = TR
     recipe = Recipe(**spec["recipe"])
     data_sha = file_sha256(train_file)
     if data_sha != spec["data_sha256"]:
-        from index import ModelError
+        from errors import ModelError
 
         raise ModelError(
             f"{train_file} changed since the fit in {ENCODER_FILE} (sha256 {data_sha[:12]}, not "

@@ -7,9 +7,8 @@ from functools import partial
 
 import streamlit as st
 
-import index as idx
-import staff_ui
-from ask.review import MOVED, check_citation, export_csv, highlight_html
+import ui
+from ask import ANSWERED
 from audit import (
     FEEDBACK_FILTERS,
     STATUSES,
@@ -20,6 +19,9 @@ from audit import (
     StoredAnswer,
     StoredQuote,
 )
+from errors import ChatbotError
+from settings import settings_from_env
+from staff import MOVED, check_citation, export_csv, highlight_html
 
 PAGE_SIZE = 20
 ANY = "any"
@@ -30,11 +32,11 @@ VERDICT_LABELS = {ANY: "any", **VERDICTS, "unreviewed": "not yet reviewed"}
 def export(log: AuditLog, where: AnswerFilter, texts: dict[str, str] | None) -> bytes:
     """The CSV of every answer matching ``where``, made when the reviewer clicks download (and logged)."""
     answers = log.answers(where, limit=log.count_answers(where) + 1)
-    staff_ui.record_action(settings, reviewer, "export", f"{len(answers)} answers as CSV")
+    ui.record_action(settings, reviewer, "export", f"{len(answers)} answers as CSV")
     return export_csv(answers, texts).encode("utf-8")
 
 
-def cannot_read(exc: idx.ChatbotError) -> None:
+def cannot_read(exc: ChatbotError) -> None:
     """The stored answers cannot be read: say so, and what to do, instead of failing."""
     st.error(
         f"The stored answers cannot be read, so there is nothing to review right now: {exc} "
@@ -45,15 +47,15 @@ def cannot_read(exc: idx.ChatbotError) -> None:
 
 st.set_page_config(page_title="Reviewer", layout="wide")
 st.title("Reviewer: cited passages")
-settings = idx.settings_from_env()
-reviewer = staff_ui.require_sign_in("reviewer", settings)
-staff_ui.scroll_to_marks()
+settings = settings_from_env()
+reviewer = ui.require_sign_in("reviewer", settings)
+ui.scroll_to_marks()
 
 try:
-    log = staff_ui.audit_log(str(settings.audit_db))
+    log = ui.audit_log(str(settings.audit_db))
     spans = log.cited_spans()
     cited_pages = log.cited_doc_ids()
-except idx.ChatbotError as exc:
+except ChatbotError as exc:
     cannot_read(exc)
 
 if not settings.audit_enabled:
@@ -62,11 +64,11 @@ if not settings.audit_enabled:
 texts: dict[str, str] | None = None
 titles: dict[str, str] = {}
 try:
-    served = staff_ui.served_index(settings)
+    served = ui.served_index(settings)
     texts = served.texts
     titles = {page.doc_id: f"{page.publisher}: {page.title}" for page in served.manifest.pages}
     st.caption(f"Checking citations against the served index, version {served.version}.")
-except idx.ChatbotError as exc:
+except ChatbotError as exc:
     st.warning(f"Citations cannot be checked against the index: {exc}")
 
 if texts is not None:
@@ -103,7 +105,7 @@ where = AnswerFilter(
 )
 try:
     total = log.count_answers(where)
-except idx.ChatbotError as exc:
+except ChatbotError as exc:
     cannot_read(exc)
 pages_n = max(1, -(-total // PAGE_SIZE))
 left, right = st.columns([3, 1])
@@ -127,50 +129,48 @@ with left:
 
 def show_quote(answer: StoredAnswer, quote: StoredQuote) -> None:
     st.markdown(
-        f"**{staff_ui.escape_markdown(quote.publisher)}**: {staff_ui.escape_markdown(quote.title)}  \n"
-        f"Address: {staff_ui.escape_markdown(quote.url) if quote.url else 'not known'} · "
-        f"file {staff_ui.escape_markdown(quote.path)} · characters {quote.start}–{quote.end} · score {quote.score:.3f}"
+        f"**{ui.escape_markdown(quote.publisher)}**: {ui.escape_markdown(quote.title)}  \n"
+        f"Address: {ui.escape_markdown(quote.url) if quote.url else 'not known'} · "
+        f"file {ui.escape_markdown(quote.path)} · characters {quote.start}–{quote.end} · score {quote.score:.3f}"
     )
     if texts is None:
-        st.html(staff_ui.page_html(staff_ui.plain_html(quote.text), height_rem=8))
+        st.html(ui.page_html(ui.plain_html(quote.text), height_rem=8))
     else:
         check = check_citation(quote, texts)
         if check.stale:
             st.error(check.description, icon=":material/warning:")
-            old_page = staff_ui.page_when_answered(settings, answer.index_version, quote.doc_id)
+            old_page = ui.page_when_answered(settings, answer.index_version, quote.doc_id)
             if old_page is not None and old_page[quote.start : quote.end] == quote.text:
                 st.caption(
                     f"The page as indexed when answered (version {answer.index_version}), the quote highlighted:"
                 )
-                st.html(staff_ui.page_html(highlight_html(old_page, quote.start, quote.end)))
+                st.html(ui.page_html(highlight_html(old_page, quote.start, quote.end)))
             else:
                 st.caption("The quote as the patient saw it (that index version is no longer kept):")
-                st.html(staff_ui.page_html(staff_ui.plain_html(quote.text), height_rem=8))
+                st.html(ui.page_html(ui.plain_html(quote.text), height_rem=8))
             if check.page_text is not None:
                 where_now = " (the quote highlighted where it now is)" if check.state == MOVED else ""
                 st.caption(f"The page's new text{where_now}:")
-                st.html(staff_ui.page_html(highlight_html(check.page_text, check.start, check.end)))
+                st.html(ui.page_html(highlight_html(check.page_text, check.start, check.end)))
         else:
             st.success(check.description, icon=":material/check_circle:")
             st.caption("The full page as indexed, the quote highlighted:")
-            st.html(staff_ui.page_html(highlight_html(check.page_text, check.start, check.end)))
+            st.html(ui.page_html(highlight_html(check.page_text, check.start, check.end)))
 
     if quote.verdict is not None:
         current = quote.verdict
-        esc = staff_ui.escape_markdown
+        esc = ui.escape_markdown
         st.info(
-            f"Verdict: {current.label}, by {esc(current.reviewer)}, {staff_ui.local_time(current.created_at)}"
+            f"Verdict: {current.label}, by {esc(current.reviewer)}, {ui.local_time(current.created_at)}"
             + (f". Comment: {esc(current.comment)}" if current.comment else ""),
         )
         try:
             history = log.verdict_history(quote.id)
-        except idx.ChatbotError as exc:
+        except ChatbotError as exc:
             history = []
             st.caption(f"Earlier verdicts cannot be read: {exc}")
         if len(history) > 1:
-            earlier = (
-                f"{v.label} by {esc(v.reviewer)}, {staff_ui.local_time(v.created_at)}" for v in reversed(history[:-1])
-            )
+            earlier = (f"{v.label} by {esc(v.reviewer)}, {ui.local_time(v.created_at)}" for v in reversed(history[:-1]))
             st.caption("Earlier verdicts: " + "; ".join(earlier))
     with st.form(key=f"verdict-form-{quote.id}"):
         options = list(VERDICTS)
@@ -189,10 +189,10 @@ def show_quote(answer: StoredAnswer, quote: StoredQuote) -> None:
             else:
                 try:
                     log.add_verdict(quote.id, choice, comment=comment, reviewer=reviewer.name)
-                except idx.ChatbotError as exc:
+                except ChatbotError as exc:
                     st.error(str(exc))
                 else:
-                    staff_ui.record_action(settings, reviewer, "verdict", f"{choice} on quote {quote.id}")
+                    ui.record_action(settings, reviewer, "verdict", f"{choice} on quote {quote.id}")
                     st.session_state["saved-verdict"] = f"Saved: {VERDICTS[choice]} for answer #{answer.id}."
                     st.rerun()
 
@@ -203,35 +203,35 @@ if message := st.session_state.pop("saved-verdict", None):
 first = (list_page - 1) * PAGE_SIZE
 try:
     listed = log.answers(where, limit=PAGE_SIZE, offset=first)
-except idx.ChatbotError as exc:
+except ChatbotError as exc:
     cannot_read(exc)
 for answer in listed:
     with st.container(border=True):
         feedback_text = {None: "no feedback", True: "helpful", False: "not helpful"}[answer.helpful]
         st.markdown(
-            f"**#{answer.id}** · {staff_ui.local_time(answer.created_at)} · **{answer.status}** · "
+            f"**#{answer.id}** · {ui.local_time(answer.created_at)} · **{answer.status}** · "
             f"patient said: {feedback_text} · {answer.history_len} earlier turn(s) · "
-            f"index {staff_ui.escape_markdown(answer.index_version)}"
+            f"index {ui.escape_markdown(answer.index_version)}"
         )
         st.caption("Question")
         st.text(answer.question)
-        if answer.status != "answered":
+        if answer.status != ANSWERED:
             # An answer's opening is the same for every answer; a refusal's or emergency's message is not.
             st.caption("Message shown")
             st.text(answer.message)
             if answer.reason:
-                st.caption(f"Why this status: {staff_ui.escape_markdown(answer.reason)}")
+                st.caption(f"Why this status: {ui.escape_markdown(answer.reason)}")
         if answer.quotes:
             st.caption("Quotes")
             st.text(
                 "\n".join(
-                    f"{quote.position + 1}. “{staff_ui.first_words(quote.text)}” ({quote.publisher})"
+                    f"{quote.position + 1}. “{ui.first_words(quote.text)}” ({quote.publisher})"
                     for quote in answer.quotes
                 )
             )
         for quote in answer.quotes:
-            label = f"Citation {quote.position + 1}: {quote.publisher}, “{staff_ui.first_words(quote.text, 8)}”"
+            label = f"Citation {quote.position + 1}: {quote.publisher}, “{ui.first_words(quote.text, 8)}”"
             if texts is not None and check_citation(quote, texts).stale:
                 label = "Stale · " + label
-            with st.expander(staff_ui.escape_markdown(label)):
+            with st.expander(ui.escape_markdown(label)):
                 show_quote(answer, quote)

@@ -5,27 +5,29 @@ from __future__ import annotations
 import streamlit as st
 
 import index as idx
-import staff_ui
-from ask.review import METRICS, compare_runs
+import ui
 from audit import last_failure
+from errors import ChatbotError
+from evaluation import METRICS, compare_runs
+from settings import settings_from_env
 
 st.set_page_config(page_title="Maintainer", layout="wide")
 st.title("Maintainer: index and answer quality")
-settings = idx.settings_from_env()
-maintainer = staff_ui.require_sign_in("maintainer", settings)
+settings = settings_from_env()
+maintainer = ui.require_sign_in("maintainer", settings)
 
 # --- index status --------------------------------------------------------------------
 
 st.header("Index status")
 try:
     manifest = idx.read_manifest(settings.index_dir)
-except idx.ChatbotError as exc:
+except ChatbotError as exc:
     manifest = None
     st.warning(str(exc))
 if manifest is not None:
     try:
-        answering = staff_ui.served_index(settings)
-    except idx.ChatbotError as exc:
+        answering = ui.served_index(settings)
+    except ChatbotError as exc:
         st.error(f"Patients cannot be answered: {exc}")
     else:
         if answering.fallback_from:
@@ -34,7 +36,7 @@ if manifest is not None:
                 f"({answering.fallback_reason}) Patients are answered from version {answering.version}, the newest "
                 "intact one, until the index is rebuilt with `python -m ingest --full`."
             )
-    st.markdown(f"Served version **`{manifest.version}`**, built **{staff_ui.local_time(manifest.built_at)}**")
+    st.markdown(f"Served version **`{manifest.version}`**, built **{ui.local_time(manifest.built_at)}**")
     cols = st.columns(2)
     cols[0].metric("Pages", len(manifest.pages))
     cols[1].metric("Passages in all", manifest.passage_count)
@@ -54,7 +56,7 @@ if manifest is not None:
                 "publisher": page.publisher,
                 "address": page.url or "",
                 "passages": page.passage_count,
-                "last changed": staff_ui.local_time(page.changed_at),
+                "last changed": ui.local_time(page.changed_at),
             }
             for page in manifest.pages
         ],
@@ -83,13 +85,13 @@ if manifest is not None:
 
 st.header("Audit database")
 try:
-    audit_ok = staff_ui.audit_log(str(settings.audit_db))
+    audit_ok = ui.audit_log(str(settings.audit_db))
     audit_ok.check()
-except idx.ChatbotError as exc:
+except ChatbotError as exc:
     st.error(f"Answers are not being stored: {exc}")
 else:
     if failure := last_failure(settings.audit_db):
-        st.error(f"Storing answers failed at {staff_ui.local_time(failure[0])}: {failure[1]}")
+        st.error(f"Storing answers failed at {ui.local_time(failure[0])}: {failure[1]}")
     elif not settings.audit_enabled:
         st.info("Answer storage is off (MBC_AUDIT=off).")
     else:
@@ -101,14 +103,14 @@ st.caption(
 
 with st.expander("Staff actions (newest first)"):
     try:
-        actions = staff_ui.staff_log(str(settings.staff_db)).actions(limit=200)
-    except idx.ChatbotError as exc:
+        actions = ui.staff_log(str(settings.staff_db)).actions(limit=200)
+    except ChatbotError as exc:
         st.error(f"The staff action log cannot be read: {exc}")
     else:
         st.dataframe(
             [
                 {
-                    "when": staff_ui.local_time(a.created_at),
+                    "when": ui.local_time(a.created_at),
                     "who": a.actor,
                     "action": a.action,
                     "detail": a.detail,
@@ -151,14 +153,14 @@ if reindex or refresh_pages:
                 from ingest import refresh
 
                 report = refresh(settings, progress=progress)
-        except idx.ChatbotError as exc:
+        except ChatbotError as exc:
             status.update(label=f"{action} failed", state="error")
             st.session_state["index-report"] = ("error", str(exc), steps)
-            staff_ui.record_action(settings, maintainer, f"{action.lower()} failed", str(exc))
+            ui.record_action(settings, maintainer, f"{action.lower()} failed", str(exc))
         else:
             status.update(label=f"{action}: done", state="complete", expanded=False)
             st.session_state["index-report"] = ("ok", report.summary(), steps)
-            staff_ui.record_action(settings, maintainer, "re-index" if reindex else "refresh", report.summary())
+            ui.record_action(settings, maintainer, "re-index" if reindex else "refresh", report.summary())
     st.rerun()
 if outcome := st.session_state.get("index-report"):
     kind, text, steps = outcome
@@ -177,7 +179,7 @@ try:
     from ingest import staged as read_staged
 
     candidate = read_staged(settings)
-except idx.ChatbotError as exc:
+except ChatbotError as exc:
     candidate = None
     st.warning(f"The staged refresh cannot be shown: {exc}")
 if message := st.session_state.pop("stage-message", None):
@@ -186,7 +188,7 @@ if candidate is None:
     st.info("Nothing is staged. “Refresh pages from their addresses” fetches pages into a candidate for review.")
 else:
     st.write(
-        f"Fetched {staff_ui.local_time(candidate.created_at)}, made from served version `{candidate.base_version or 'none'}`; "
+        f"Fetched {ui.local_time(candidate.created_at)}, made from served version `{candidate.base_version or 'none'}`; "
         f"candidate index `{candidate.candidate_version}`. A page whose text changed by more than "
         f"{candidate.hold_share:.0%} is held until you approve it."
     )
@@ -209,18 +211,18 @@ else:
         label = f"What changed in {page.doc_id} ({page.change_share:.0%} of its text)" + (
             " · held" if page.held else ""
         )
-        with st.expander(staff_ui.escape_markdown(label), expanded=page.held):
+        with st.expander(ui.escape_markdown(label), expanded=page.held):
             st.code(page.diff or "(only spacing changed)", language="diff")
         if page.held and st.checkbox(
             f"I have read the changes to {page.doc_id} and approve them", key=f"approve-{page.doc_id}"
         ):
             approved.append(page.doc_id)
     try:
-        from ask.candidate import candidate_index, stale_citations
+        from staff import candidate_index, stale_citations
 
         staged_index = candidate_index(settings)
-        stale = stale_citations(settings, staff_ui.served_index(settings), staged_index) if staged_index else []
-    except idx.ChatbotError as exc:
+        stale = stale_citations(settings, ui.served_index(settings), staged_index) if staged_index else []
+    except ChatbotError as exc:
         stale = []
         st.warning(f"The citations this refresh would make stale cannot be checked: {exc}")
     st.metric("Citations it would make stale", len(stale), help="Quotes shown to patients that would no longer match")
@@ -233,12 +235,12 @@ else:
                 )
     if st.button("Evaluate the candidate beside the served index", key="evaluate-candidate"):
         try:
-            path = staff_ui.evaluation_file(settings, str(settings.eval_file))
+            path = ui.evaluation_file(settings, str(settings.eval_file))
             with st.spinner(f"Answering every question in {path.name} from both indexes…"):
-                from ask.candidate import compare_evaluations
+                from staff import compare_evaluations
 
                 st.session_state["candidate-eval"] = compare_evaluations(settings, path)
-        except idx.ChatbotError as exc:
+        except ChatbotError as exc:
             st.error(str(exc))
     comparison = st.session_state.get("candidate-eval")
     if comparison is not None and comparison.candidate_version == candidate.candidate_version:
@@ -266,47 +268,47 @@ else:
             from ingest import publish
 
             result = publish(settings, approve=approved)
-        except idx.ChatbotError as exc:
+        except ChatbotError as exc:
             st.session_state["stage-message"] = ("error", str(exc))
-            staff_ui.record_action(settings, maintainer, "publish failed", str(exc))
+            ui.record_action(settings, maintainer, "publish failed", str(exc))
         else:
             st.session_state["stage-message"] = ("ok", result.summary())
-            staff_ui.record_action(settings, maintainer, "publish", result.summary())
+            ui.record_action(settings, maintainer, "publish", result.summary())
         st.rerun()
     if right.button("Discard", key="discard"):
         try:
             from ingest import discard
 
             discard(settings)
-        except idx.ChatbotError as exc:
+        except ChatbotError as exc:
             st.session_state["stage-message"] = ("error", str(exc))
         else:
             st.session_state["stage-message"] = ("ok", "Discarded the staged refresh; nothing live changed.")
-            staff_ui.record_action(settings, maintainer, "discard", candidate.candidate_version)
+            ui.record_action(settings, maintainer, "discard", candidate.candidate_version)
         st.rerun()
 
 # --- evaluation ----------------------------------------------------------------------
 
 st.header("Answer quality")
 try:
-    log = staff_ui.audit_log(str(settings.audit_db))
-except idx.ChatbotError as exc:
+    log = ui.audit_log(str(settings.audit_db))
+except ChatbotError as exc:
     st.error(f"Evaluation runs cannot be stored: {exc}")
     st.stop()
 eval_file = st.text_input("Labelled questions (JSON lines)", value=str(settings.eval_file), key="eval-file")
 st.caption(f"Labelled files are read only from {settings.evaluation_dir} (MBC_EVAL_DIR).")
 if st.button("Run evaluation", key="run-eval"):
     try:
-        path = staff_ui.evaluation_file(settings, eval_file)
+        path = ui.evaluation_file(settings, eval_file)
         with st.spinner(f"Answering every question in {path.name}…"):
             from ask import load
-            from ask.evaluate import evaluate
+            from evaluation import evaluate
 
             bot = load(settings)
             figures = evaluate(path, bot).to_dict()
             log.record_eval_run(figures, eval_file=str(path), index_version=bot.index_version, run_by=maintainer.name)
             st.session_state["eval-misses"] = figures.get("misses") or []
-    except idx.ChatbotError as exc:
+    except ChatbotError as exc:
         st.error(str(exc))
 
 runs = log.eval_runs(limit=2)
@@ -315,10 +317,10 @@ if not runs:
 else:
     latest, previous = runs[0], runs[1] if len(runs) > 1 else None
     st.write(
-        f"Latest run: {staff_ui.local_time(latest.created_at)} by {latest.run_by} on index {latest.index_version}, "
+        f"Latest run: {ui.local_time(latest.created_at)} by {latest.run_by} on index {latest.index_version}, "
         f"file {latest.eval_file}"
         + (
-            f". Previous run: {staff_ui.local_time(previous.created_at)} on index {previous.index_version}."
+            f". Previous run: {ui.local_time(previous.created_at)} on index {previous.index_version}."
             if previous
             else ". This is the first run, so there is nothing to compare with yet."
         )
@@ -328,9 +330,9 @@ else:
         [
             {
                 "figure": METRICS.get(row.name, (row.name, 0))[0],
-                "this run": staff_ui.figure_text(row.name, row.latest),
-                "previous run": staff_ui.figure_text(row.name, row.previous),
-                "change": staff_ui.change_text(row.name, row.change),
+                "this run": ui.figure_text(row.name, row.latest),
+                "previous run": ui.figure_text(row.name, row.previous),
+                "change": ui.change_text(row.name, row.change),
                 "verdict": row.verdict or "—",
             }
             for row in rows
@@ -351,12 +353,12 @@ else:
     if latest.by_category:
         with st.expander("By category (this run)"):
             # The rates only, under short names, so the table fits beside the sidebar at 1280 px.
-            shown = [name for name in staff_ui.SHORT_NAMES if any(name in f for f in latest.by_category.values())]
+            shown = [name for name in ui.SHORT_NAMES if any(name in f for f in latest.by_category.values())]
             st.dataframe(
                 [
                     {
                         "category": category,
-                        **{staff_ui.SHORT_NAMES[name]: staff_ui.figure_text(name, figures.get(name)) for name in shown},
+                        **{ui.SHORT_NAMES[name]: ui.figure_text(name, figures.get(name)) for name in shown},
                         "questions": figures.get("questions", "—"),
                     }
                     for category, figures in latest.by_category.items()
@@ -372,12 +374,12 @@ else:
             for miss in misses:
                 with st.container(border=True):
                     st.markdown(
-                        f"**{staff_ui.escape_markdown(str(miss.get('id', '')))}** · "
-                        f"{staff_ui.escape_markdown(str(miss.get('category', '')))} · "
-                        f"**{staff_ui.escape_markdown(str(miss.get('miss', '')))}**"
+                        f"**{ui.escape_markdown(str(miss.get('id', '')))}** · "
+                        f"{ui.escape_markdown(str(miss.get('category', '')))} · "
+                        f"**{ui.escape_markdown(str(miss.get('miss', '')))}**"
                     )
                     st.text(str(miss.get("question", "")))
                     if miss.get("reason"):
-                        st.caption(f"Why: {staff_ui.escape_markdown(str(miss['reason']))}")
+                        st.caption(f"Why: {ui.escape_markdown(str(miss['reason']))}")
                     if miss.get("quotes"):
                         st.text("\n".join(str(quote) for quote in miss["quotes"]))

@@ -25,8 +25,8 @@ from pathlib import Path
 
 import pytest
 
-from bench.measure import CHROMIUM, CHROMIUM_ARGS, streamlit_command
-from index import REPO_ROOT, Settings, settings_from_env
+from settings import REPO_ROOT, Settings, settings_from_env
+from ui import CHROMIUM, CHROMIUM_ARGS, streamlit_command
 
 CORPUS_DIR = REPO_ROOT / "corpus"
 SERVER_START_S = 120  # the launcher listens once the model is loaded: seconds on a busy machine

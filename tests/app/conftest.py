@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from index import REPO_ROOT, Settings, settings_from_env
+from settings import REPO_ROOT, Settings, settings_from_env
 
 APP = REPO_ROOT / "app.py"
 # The first run loads the model and the index; later runs answer one question each.

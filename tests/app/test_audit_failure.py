@@ -14,7 +14,7 @@ import pytest
 
 from ask import Answer
 from audit import AuditLog, last_failure
-from index import settings_from_env
+from settings import settings_from_env
 from tests.app.test_page import SPREAD, answers, ask, quotes_in, session_turns, text_of
 
 pytestmark = pytest.mark.slow

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from index import REPO_ROOT, Settings, load
+from index import load
+from settings import REPO_ROOT, Settings
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 

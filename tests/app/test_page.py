@@ -11,7 +11,9 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from index import ModelError, current_version, load, settings_from_env
+from errors import ModelError
+from index import current_version, load
+from settings import settings_from_env
 
 pytestmark = pytest.mark.slow
 
@@ -170,7 +172,7 @@ def test_show_in_context_marks_the_quote_inside_its_paragraphs(page: AppTest, us
     strict=True, reason="known miss: under the fine-tuned encoder a heading is near enough to be suggested"
 )
 def test_off_topic_question_gets_its_own_message_and_no_suggestions(page: AppTest):
-    import app
+    from ui import patient
 
     ask(page, OFF_TOPIC)
     [answer] = answers(page)
@@ -178,7 +180,7 @@ def test_off_topic_question_gets_its_own_message_and_no_suggestions(page: AppTes
     assert turn.answer["status"] == "refused" and turn.off_topic and turn.suggestions == []
     assert not quotes_in(answer) and not answer.error and not answer.expander
     boxes = [p for p in parsed(answer) if ("div", {"class": "mbc-refused"}) in p.tags]
-    assert boxes and boxes[0].text == app.OFF_TOPIC and turn.answer["message"] not in boxes[0].text
+    assert boxes and boxes[0].text == patient.OFF_TOPIC and turn.answer["message"] not in boxes[0].text
     assert "only help with questions about metastatic breast cancer" in boxes[0].text
     assert not [b for b in answer.button if b.key and b.key.startswith("suggest-")]
 
@@ -446,16 +448,16 @@ def test_a_new_index_version_is_picked_up_without_a_restart(
 
 
 def test_the_page_can_be_used_while_the_model_is_still_loading(use_built_index, monkeypatch, open_page):
-    import index
+    import embedding
 
-    real = index.load_embedder
+    real = embedding.load_embedder
     ready = threading.Event()
 
     def slow_model():
         assert ready.wait(timeout=120)
         return real()
 
-    monkeypatch.setattr(index, "load_embedder", slow_model)
+    monkeypatch.setattr(embedding, "load_embedder", slow_model)
     st.cache_resource.clear()  # a fresh server process: nothing loaded yet
     at = open_page()  # returns while the model waits for ``ready``, which nothing has set yet
     assert [button.key for button in at.button] == [f"example-{n}" for n in range(4)]
@@ -468,20 +470,20 @@ def test_the_page_can_be_used_while_the_model_is_still_loading(use_built_index, 
 
 
 def test_a_model_that_failed_to_load_is_tried_again_by_the_next_question(use_built_index, monkeypatch, open_page):
-    import index
+    import embedding
 
-    real = index.load_embedder
+    real = embedding.load_embedder
 
     def missing_model():
         raise ModelError("The embedding model's packages are not installed (torch).")
 
-    monkeypatch.setattr(index, "load_embedder", missing_model)
+    monkeypatch.setattr(embedding, "load_embedder", missing_model)
     st.cache_resource.clear()
     at = open_page()
     ask(at, SPREAD)
     assert "something went wrong on our side" in text_of(answers(at)[0])
 
-    monkeypatch.setattr(index, "load_embedder", real)  # the packages are back
+    monkeypatch.setattr(embedding, "load_embedder", real)  # the packages are back
     ask(at, SPREAD)
     assert session_turns(at)[1].answer["status"] == "answered" and quotes_in(answers(at)[1])
 
@@ -532,13 +534,13 @@ def test_pages_giving_different_figures_are_both_shown_with_their_sources(tmp_pa
 def saved_page(turn) -> str:
     from datetime import datetime
 
-    import saved_conversation
+    from ui import saved_conversation
 
     return saved_conversation.render([turn], saved_at=datetime(2026, 12, 1), title="T")
 
 
 def test_a_page_giving_other_figures_and_not_quoted_is_shown_under_the_quote():
-    import app
+    from ui import patient
 
     other = {
         "doc_id": "two",
@@ -553,7 +555,7 @@ def test_a_page_giving_other_figures_and_not_quoted_is_shown_under_the_quote():
     }
     facts = {"date_kind": "captured", "date": "2026-12-01", "out_of_date": False, "also": [other]}
     quote = {"text": "About 30 percent", "publisher": "First", "title": "One", "url": None}
-    shown = ParsedHtml(app.quote_html(1, quote, facts))
+    shown = ParsedHtml(patient.quote_html(1, quote, facts))
     assert ("div", {"class": "mbc-differ"}) in shown.tags
     assert "Another page gives different figures: Second <i>Publisher</i>: Two" in shown.text
     assert "About 15 percent <script>x()</script>" in shown.text and ("script", {}) not in shown.tags
@@ -561,10 +563,26 @@ def test_a_page_giving_other_figures_and_not_quoted_is_shown_under_the_quote():
 
 
 def test_a_status_this_page_does_not_know_yet_still_shows_its_message(page: AppTest):
-    import app
+    from ui import patient
 
-    turn = app.Turn(question="q", answer={"status": "declined", "message": "A new kind of reply.", "quotes": []})
+    turn = patient.Turn(question="q", answer={"status": "declined", "message": "A new kind of reply.", "quotes": []})
     page.session_state["turns"] = [turn]
     page.run()
     assert not page.exception
     assert "A new kind of reply." in text_of(answers(page)[0])
+
+
+def test_a_quote_in_context_shows_its_own_page_only_with_a_block_either_side(use_built_index):
+    from ui import patient
+
+    index = load(use_built_index.index_dir)
+    for doc_id in index.blocks.doc_ids:
+        blocks = sorted((index.blocks[i] for i in index.blocks.of_doc(doc_id)), key=lambda b: b.start)
+        middle = blocks[len(blocks) // 2]
+        page = index.texts[doc_id]
+        shown = patient.context_html(index, doc_id, middle.start, middle.end, page[middle.start : middle.end])
+        neighbours = blocks[len(blocks) // 2 - 1 : len(blocks) // 2 + 2]
+        assert shown.count("<mark>") == 1 and shown.count("<p") == len(neighbours) == 3
+        for block in neighbours:
+            assert patient.escape(page[block.start : block.end]) in shown.replace("<mark>", "").replace("</mark>", "")
+    assert patient.context_html(index, doc_id, 0, 5, "not the page's text") is None

@@ -14,7 +14,8 @@ import pytest
 
 from audit import AuditLog
 from bench.replicas import Proxy, Replica
-from index import REPO_ROOT, current_version
+from index import current_version
+from settings import REPO_ROOT
 from tests.app.test_browser import type_question
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.postgres]
@@ -27,7 +28,7 @@ ADDED = "\n\nThe replica test added this paragraph so that a re-index makes a ne
 @pytest.fixture(scope="module")
 def staff() -> str:
     """Staff sign-ins for both replicas: ann reviews, kim reviews and maintains."""
-    from ask.access import make_entry
+    from staff import make_entry
     from tests.pages.conftest import PASSWORDS
 
     return ", ".join([make_entry("ann", "reviewer", PASSWORDS["ann"]), make_entry("kim", "reviewer", PASSWORDS["kim"])])

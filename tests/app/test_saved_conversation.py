@@ -7,8 +7,8 @@ from datetime import datetime
 import pytest
 from streamlit.testing.v1 import AppTest
 
-import saved_conversation
 from tests.app.test_page import SPREAD, URGENT, ParsedHtml, ask, session_turns
+from ui import saved_conversation
 
 pytestmark = pytest.mark.slow
 
@@ -76,7 +76,7 @@ def test_question_and_page_text_are_escaped():
 
 
 def test_it_says_what_the_page_said_and_the_opening_once(page: AppTest):
-    import app
+    from ui import patient
 
     ask(page, SPREAD)
     ask(page, "what about the liver?")
@@ -84,7 +84,7 @@ def test_it_says_what_the_page_said_and_the_opening_once(page: AppTest):
     turns = session_turns(page)
     assert turns[2].off_topic and turns[0].status == turns[1].status == "answered"
     saved = ParsedHtml(
-        saved_conversation.render(turns, saved_at=datetime(2026, 12, 1), title="T", message_of=app.shown_message)
+        saved_conversation.render(turns, saved_at=datetime(2026, 12, 1), title="T", message_of=patient.shown_message)
     )
-    assert app.OFF_TOPIC in saved.text and turns[2].answer["message"] not in saved.text
+    assert patient.OFF_TOPIC in saved.text and turns[2].answer["message"] not in saved.text
     assert saved.text.count(turns[0].answer["message"]) == 1  # the answers' opening, once

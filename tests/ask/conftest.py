@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from ask import Bot, load
-from index import Settings
+from settings import Settings
 
 DATA = Path(__file__).with_name("data")
 HELDOUT = DATA / "heldout.jsonl"

@@ -2,31 +2,31 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from ask import ANSWERED, REFUSED, URGENT, Bot
-from ask.guard import MAX_QUESTION_CHARS
-from ask.triage import Triage
-from index import Embedder
+from embedding import Embedder, EmbeddingModel
+from safety import MAX_QUESTION_CHARS, Triage
 
 
-class CountingModel:
+class CountingModel(EmbeddingModel):
     """The real model, counting the texts it embeds (whichever ``Embedder`` method asked)."""
 
-    def __init__(self, model) -> None:
-        self._model = model
+    def __init__(self, real: EmbeddingModel) -> None:
+        self.real = real
         self.texts = 0
 
-    def encode(self, texts, **options):
+    def embed_batch(self, texts: list[str], *, batch_size: int) -> np.ndarray:
         self.texts += len(texts)
-        return self._model.encode(texts, **options)
+        return self.real.embed_batch(texts, batch_size=batch_size)
 
 
 class CountingEmbedder(Embedder):
     """The real model, counting how many questions it embeds."""
 
     def __init__(self, real: Embedder) -> None:
-        self._counting = CountingModel(real._model)
+        self._counting = CountingModel(real.model)
         super().__init__(self._counting)
 
     @property

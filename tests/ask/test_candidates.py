@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from ask import ANSWERED, retrieve
-from ask.evaluate import read_cases
-from index import REPO_ROOT
+from evaluation import read_cases
+from settings import REPO_ROOT
 
 HELDOUT = Path(__file__).with_name("data") / "heldout.jsonl"
 DEV_FILE = REPO_ROOT / "data" / "dev.jsonl"

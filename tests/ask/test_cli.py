@@ -1,4 +1,4 @@
-"""``python -m ask`` and ``python -m ask.evaluate``: output formats and exit codes."""
+"""``python -m ask`` and ``python -m evaluation``: output formats and exit codes."""
 
 from __future__ import annotations
 
@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 
 from ask import __main__ as cli
-from ask import evaluate as evaluation
-from index import REPO_ROOT, IndexCorruptError, IndexMissingError, Settings
+from errors import IndexCorruptError, IndexMissingError
+from evaluation import harness as evaluation
 from index import load as load_index
+from settings import REPO_ROOT, Settings
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from index import REPO_ROOT, Settings
+from settings import REPO_ROOT, Settings
 
 pytestmark = pytest.mark.slow
 

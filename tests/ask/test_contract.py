@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from ask import ANSWERED, REFUSED, URGENT, Answer, Quote
-from ask.evaluate import read_cases
-from index import REPO_ROOT
+from evaluation import read_cases
+from settings import REPO_ROOT
 
 HELDOUT = Path(__file__).with_name("data") / "heldout.jsonl"
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
-from ask.guard import URGENT_FILE, first_match, load_groups
-from ask.lexicon import load_lexicon
-from ask.messages import MESSAGES_FILE, load_messages
-from index.errors import PromptError
+from ask import load_lexicon
+from errors import PromptError
+from prompts import MESSAGES_FILE, load_messages
+from safety import URGENT_FILE, first_match, load_groups
 
 
 def test_the_shipped_prompts_load():
@@ -38,31 +40,35 @@ def _write_messages(tmp_path, drop=None, extra=None, too_long=None):
 @pytest.mark.parametrize(
     ("change", "problem"),
     [
-        ({"drop": "refused"}, "missing message(s): refused"),
-        ({"extra": "greeting"}, "unknown message(s): greeting"),
-        ({"too_long": "Too long: {length} of {limit}"}, "unknown variable(s) limit"),
-        ({"too_long": "Too long: {length}"}, "missing variable(s) max_chars"),
+        ({"drop": "refused"}, "missing entry refused"),
+        ({"extra": "greeting"}, "unknown entry greeting"),
+        ({"too_long": "Too long: {length} of {limit}"}, "too_long: uses unknown variable(s) limit"),
+        ({"too_long": "Too long: {length}"}, "too_long: missing variable(s) max_chars"),
     ],
 )
 def test_a_wrong_messages_file_is_named(tmp_path, change, problem):
-    with pytest.raises(PromptError, match=r".*" + problem.replace("(", r"\(").replace(")", r"\)")):
-        load_messages(_write_messages(tmp_path, **change))
+    path = _write_messages(tmp_path, **change)
+    with pytest.raises(PromptError, match=re.escape(f"{path}: {problem}")):
+        load_messages(path)
 
 
 @pytest.mark.parametrize(
     ("content", "problem"),
     [
-        ('[[group]]\nname = "x"\nmessage = "refused"\n', "missing key(s) patterns"),
-        ('[[group]]\nname = "x"\nmessage = "refused"\npatterns = []\ncolour = "red"\n', "unknown key(s) colour"),
-        ('[[group]]\nname = "x"\nmessage = "nope"\npatterns = []\n', "message 'nope' is not one of"),
-        ('[[group]]\nname = "x"\nmessage = "refused"\npatterns = [\'(\']\n', "bad pattern"),
-        ('title = "x"\n', "must hold only"),
+        ('[[group]]\nname = "x"\nmessage = "refused"\n', "missing entry group[1].patterns"),
+        (
+            '[[group]]\nname = "x"\nmessage = "refused"\npatterns = []\ncolour = "red"\n',
+            "unknown entry group[1].colour",
+        ),
+        ('[[group]]\nname = "x"\nmessage = "nope"\npatterns = []\n', "group[1].message: message 'nope' is not one of"),
+        ('[[group]]\nname = "x"\nmessage = "refused"\npatterns = [\'(\']\n', "group[1].patterns: bad pattern '('"),
+        ('title = "x"\n', "missing entry group; unknown entry title"),
     ],
 )
 def test_a_wrong_pattern_file_is_named(tmp_path, content, problem):
     path = tmp_path / "patterns.toml"
     path.write_text(content, encoding="utf-8")
-    with pytest.raises(PromptError, match=problem.replace("(", r"\(").replace(")", r"\)")):
+    with pytest.raises(PromptError, match=re.escape(f"{path}: {problem}")):
         load_groups(path)
 
 
@@ -121,3 +127,47 @@ def test_urgent_patterns_match_normalised_text(text, group):
 )
 def test_page_furniture_and_credits_are_never_quoted(sentence, furniture):
     assert load_lexicon().is_furniture(sentence) is furniture
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        (lambda text: text.replace("[followup]", "[follow_up]", 1), "missing entry followup; unknown entry follow_up"),
+        (lambda text: text + '\n[words2]\nstop = ""\n', "unknown entry words2"),
+        (
+            lambda text: text.replace("[furniture]\npatterns = [", "[furniture]\npatterns = ['(', ", 1),
+            "furniture.patterns: bad pattern '('",
+        ),
+    ],
+)
+def test_a_wrong_lexicon_is_named(tmp_path, change, problem):
+    from ask import LEXICON_FILE
+
+    path = tmp_path / "lexicon.toml"
+    text = LEXICON_FILE.read_text(encoding="utf-8")
+    changed = change(text)
+    assert changed != text
+    path.write_text(changed, encoding="utf-8")
+    with pytest.raises(PromptError, match=re.escape(f"{path}: {problem}")):
+        load_lexicon(path)
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        (
+            '[[crisis]]\nlabel = "Call"\ndetail = "d"\nnumber = "98-8"\nshown = "988"\n',
+            "crisis[1].number: String should match",
+        ),
+        ('[[crisis]]\nlabel = "Call"\ndetail = "d"\nnumber = "988"\n', "missing entry crisis[1].shown"),
+        ('[[police]]\nlabel = "Call"\ndetail = "d"\nnumber = "988"\nshown = "988"\n', "unknown entry police"),
+    ],
+)
+def test_a_wrong_helplines_file_is_named(tmp_path, content, problem):
+    from prompts import read_prompt_file
+    from ui.patient import _Helplines
+
+    path = tmp_path / "helplines.toml"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(PromptError, match=re.escape(f"{path}: {problem}")):
+        read_prompt_file(path, _Helplines, "helplines file")

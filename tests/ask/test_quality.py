@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ask.evaluate import evaluate
-from index import REPO_ROOT
+from evaluation import evaluate
+from settings import REPO_ROOT
 
 HELDOUT = Path(__file__).with_name("data") / "heldout.jsonl"
 DEV_FILE = REPO_ROOT / "data" / "dev.jsonl"

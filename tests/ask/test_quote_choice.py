@@ -11,7 +11,7 @@ import pytest
 
 from ask.quotes import NEAR_DUPLICATE, Span
 from ask.retrieve import SIGNALS, load_weights
-from learn.data import DEV_FILE, read_rows
+from learn import DEV_FILE, read_rows
 
 QUESTIONS = [(r.question, r.history_turns()) for r in read_rows(DEV_FILE) if r.expect == "answer"]
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from ask import ANSWERED, REFUSED
-from ask.suggest import MAX_SUGGESTIONS, Suggester
+from ask import ANSWERED, REFUSED, Suggester
+from ask.suggest import MAX_SUGGESTIONS
 
 
 @pytest.fixture(scope="module")

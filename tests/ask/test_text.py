@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ask.followup import resolve
-from ask.lexicon import load_lexicon
+from ask import load_lexicon, resolve
 from ask.vocabulary import Vocabulary
 
 
@@ -15,6 +14,21 @@ def test_typos_are_corrected_towards_the_pages_words_but_real_words_are_kept():
     assert vocabulary.correct("hospise") == "hospice"
     assert vocabulary.correct("usualy") == "usually"
     assert vocabulary.correct("heart") == "heart"  # an English word, not a typo of "hear"
+
+
+@pytest.mark.parametrize(
+    ("pages", "asked", "read"),
+    [
+        (["tumors", "counselor"], "tumours", "tumors"),  # the pages' American spelling
+        (["tumors", "counselor"], "counsellor", "counselor"),
+        (["tumours"], "tumors", "tumours"),  # and their British one
+        (["place"], "placebo", "placebo"),  # a common English word is not a typo, though one letter off
+        (["medical"], "medicaid", "medicaid"),
+        (["within"], "withn", "within"),
+    ],
+)
+def test_spellings_are_read_as_the_pages_spell_them_and_english_words_are_left_alone(pages, asked, read):
+    assert Vocabulary.from_words(pages).correct(asked) == read
 
 
 @pytest.mark.parametrize(

@@ -15,9 +15,9 @@ import numpy as np
 import pytest
 
 from ask import REFUSED, URGENT, Bot
-from ask.triage import Thresholds, Triage, load_triage
-from learn.data import DEV_FILE, read_rows
+from learn import DEV_FILE, read_rows
 from learn.fit import read_records, second_level
+from safety import Thresholds, Triage, load_triage
 
 DEV = read_rows(DEV_FILE)
 DEV_URGENT = [r.question for r in DEV if r.expect == "urgent"]

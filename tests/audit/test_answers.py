@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 
 from ask import Answer, Quote
-from ask.review import export_csv
 from audit import AnswerFilter, AuditLog
-from index import REPO_ROOT
-from index.errors import AuditError, ChatbotError
+from errors import AuditError, ChatbotError
+from settings import REPO_ROOT
+from staff import export_csv
 from tests.app.test_audit_failure import damaged_database
 
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
@@ -461,7 +461,7 @@ def test_a_bad_database_url_is_one_sentence_without_its_password(value, message)
     ],
 )
 def test_a_database_url_setting_is_kept_as_given_and_the_staff_tables_follow_it(environ, audit_db, staff_db):
-    from index import settings_from_env
+    from settings import settings_from_env
 
     settings = settings_from_env(environ)
     assert (settings.audit_db, settings.staff_db) == (audit_db, staff_db)

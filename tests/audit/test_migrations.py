@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from audit import AuditLog, StaffLog
 from audit.database import engine_for, upgrade
-from index.errors import AuditError
+from errors import AuditError
 
 DATA = Path(__file__).with_name("data")
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]

@@ -10,10 +10,10 @@ import textwrap
 import pytest
 import sqlalchemy as sa
 
-from ask.access import SignInGuard, hash_password, parse_staff_users
 from audit import StaffLog
 from audit.database import engine_for
-from index import REPO_ROOT
+from settings import REPO_ROOT
+from staff import SignInGuard, hash_password, parse_staff_users
 
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 
@@ -52,7 +52,7 @@ def test_a_lockout_holds_for_another_process_on_the_same_database(target, users)
     script = textwrap.dedent(
         """
         import sys
-        from ask.access import SignInGuard, parse_staff_users
+        from staff import SignInGuard, parse_staff_users
         from audit import StaffLog
         users = parse_staff_users(sys.argv[2])
         user, wait = SignInGuard(StaffLog(sys.argv[1])).attempt(users, "ann", "correct horse battery", "reviewer", "10.0.0.2")

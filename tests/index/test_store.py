@@ -10,6 +10,8 @@ import numpy as np
 import pytest
 
 import index
+from embedding import DIMENSION, MODEL_NAME
+from errors import BuildInProgressError, IndexCorruptError, IndexMissingError
 from index import store
 
 
@@ -26,7 +28,7 @@ def _content(pages: dict[str, str]) -> index.VersionContent:
         )
 
     def unit(n: int) -> np.ndarray:
-        v = rng.normal(size=(n, index.DIMENSION)).astype(np.float32)
+        v = rng.normal(size=(n, DIMENSION)).astype(np.float32)
         return v / np.linalg.norm(v, axis=1, keepdims=True)
 
     return index.VersionContent(pages, passages, unit(len(passages)), sentences, unit(len(sentences)), blocks, records)
@@ -37,8 +39,8 @@ def _write(index_dir: Path, pages: dict[str, str], keep: int = 3) -> index.Manif
         return index.write_version(
             index_dir,
             _content(pages),
-            model=index.MODEL_NAME,
-            dimension=index.DIMENSION,
+            model=MODEL_NAME,
+            dimension=DIMENSION,
             splitter={},
             keep_versions=keep,
         )
@@ -97,7 +99,7 @@ def test_old_versions_are_pruned_but_the_served_one_kept(tmp_path: Path):
 
 
 def test_missing_index_names_the_command_that_builds_it(tmp_path: Path):
-    with pytest.raises(index.IndexMissingError, match=r"python -m ingest"):
+    with pytest.raises(IndexMissingError, match=r"python -m ingest"):
         index.load(tmp_path / "nothing-here")
 
 
@@ -136,7 +138,7 @@ def _old_format(root: Path) -> None:
 def test_damaged_index_is_reported_with_the_rebuild_command(tmp_path: Path, damage, message):
     manifest = _write(tmp_path, {"a": "Alpha text."})
     damage(tmp_path / "versions" / manifest.version)
-    with pytest.raises(index.IndexCorruptError, match=message) as caught:
+    with pytest.raises(IndexCorruptError, match=message) as caught:
         index.load(tmp_path)
     assert "python -m ingest" in str(caught.value)
 
@@ -144,7 +146,7 @@ def test_damaged_index_is_reported_with_the_rebuild_command(tmp_path: Path, dama
 def test_an_older_format_asks_for_a_full_rebuild(tmp_path: Path):
     manifest = _write(tmp_path, {"a": "Alpha text."})
     _old_format(tmp_path / "versions" / manifest.version)
-    with pytest.raises(index.IndexCorruptError) as caught:
+    with pytest.raises(IndexCorruptError) as caught:
         index.read_manifest(tmp_path)
     assert str(caught.value).endswith("Build it with: python -m ingest --full")
 
@@ -176,7 +178,7 @@ def test_a_failed_write_leaves_the_served_version_intact(tmp_path: Path, monkeyp
 def test_a_second_build_is_refused_while_one_holds_the_lock(tmp_path: Path):
     with (
         index.build_lock(tmp_path),
-        pytest.raises(index.BuildInProgressError, match="Another build"),
+        pytest.raises(BuildInProgressError, match="Another build"),
         index.build_lock(tmp_path),
     ):
         pass
@@ -233,7 +235,7 @@ def test_a_damaged_served_version_falls_back_to_the_newest_intact_one(tmp_path: 
     assert loaded.fallback_from == newer.version and "failed its integrity check" in loaded.fallback_reason
     assert f"index version {newer.version} in {tmp_path} cannot be served" in caplog.text
     assert f"serving {older.version}, the newest intact version" in caplog.text
-    with pytest.raises(index.IndexCorruptError, match="failed its integrity check"):
+    with pytest.raises(IndexCorruptError, match="failed its integrity check"):
         index.load(tmp_path, newer.version)  # asked for by name, it is refused
 
 

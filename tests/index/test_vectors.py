@@ -11,7 +11,9 @@ import pytest
 
 import index
 from bench.synthetic import clustered_vectors, exact_top_k, nearby_queries, recall_at_k
+from errors import SettingsError
 from index import vectors
+from settings import settings_from_env
 
 
 def _search(faiss_index, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -88,7 +90,7 @@ def test_ivf_parameters_grow_with_size_and_scan_a_small_share():
 
 @pytest.mark.parametrize("value", ["annoy", "IVF_PQ", "exact"])
 def test_a_bad_override_lists_the_valid_choices(value: str):
-    with pytest.raises(index.SettingsError) as caught:
+    with pytest.raises(SettingsError) as caught:
         vectors.choose_spec(100, value)
     assert str(caught.value) == (
         f"Unknown FAISS index type {value!r} in MBC_FAISS_INDEX; choose one of: flat, ivf, hnsw."
@@ -108,7 +110,7 @@ def test_override_setting_is_built_and_recorded_in_the_manifest(
     monkeypatch.setenv("MBC_INDEX_DIR", str(index_dir))
     monkeypatch.setenv("MBC_FAISS_INDEX", "IVF")
 
-    report = build(index.settings_from_env())
+    report = build(settings_from_env())
 
     assert report.passages_embedded == 0  # only the FAISS index was rebuilt
     manifest = json.loads((index_dir / "versions" / report.version / "manifest.json").read_text(encoding="utf-8"))

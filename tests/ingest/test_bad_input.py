@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 
 import index
-from index import REPO_ROOT, settings_from_env
+from errors import CorpusError, StorageError
 from ingest import build
+from settings import REPO_ROOT, Settings, settings_from_env
 
 pytestmark = pytest.mark.slow
 
@@ -142,7 +143,7 @@ def test_bad_input_is_named_and_nothing_is_written(built_index_dir, corpus_copy,
     monkeypatch.setenv("MBC_INDEX_DIR", str(index_dir))
     versions_before = index.list_versions(index_dir)
     spoil(corpus_copy)
-    with pytest.raises(index.CorpusError) as caught:
+    with pytest.raises(CorpusError) as caught:
         build(settings_from_env())
     assert message in str(caught.value)
     assert "nothing was changed" in str(caught.value)
@@ -161,14 +162,14 @@ def test_an_unreadable_page_is_named(corpus_copy: Path, monkeypatch: pytest.Monk
         return real_read(self)
 
     monkeypatch.setattr(Path, "read_bytes", read_bytes)
-    with pytest.raises(index.CorpusError, match=r"susan-g-komen.txt cannot be read \(Permission denied\)"):
+    with pytest.raises(CorpusError, match=r"susan-g-komen.txt cannot be read \(Permission denied\)"):
         build(settings_from_env())
 
 
 def test_every_problem_is_listed_at_once(corpus_copy: Path):
     (corpus_copy / "empty.txt").write_text("", encoding="utf-8")
     (corpus_copy / "image.txt").write_bytes(b"\x00\x01")
-    with pytest.raises(index.CorpusError) as caught:
+    with pytest.raises(CorpusError) as caught:
         build(settings_from_env())
     assert "empty.txt is empty" in str(caught.value) and "image.txt is a binary file" in str(caught.value)
 
@@ -228,7 +229,7 @@ def test_a_build_killed_mid_way_leaves_the_previous_version_served(built_index_d
     assert index.current_version(index_dir) == served
     assert index.load(index_dir).version == served
     # The next build is not blocked by the dead one and finds its work to do.
-    report = build(index.Settings(corpus_dir=REPO_ROOT / "corpus", index_dir=index_dir))
+    report = build(Settings(corpus_dir=REPO_ROOT / "corpus", index_dir=index_dir))
     assert report.up_to_date
 
 
@@ -236,7 +237,7 @@ def test_a_build_killed_mid_way_leaves_the_previous_version_served(built_index_d
 def test_leftovers_of_a_killed_run_are_cleared_at_every_start(built_index_dir: Path, corpus_copy: Path, tmp_path):
     index_dir = tmp_path / "index"
     shutil.copytree(built_index_dir, index_dir)
-    settings = index.Settings(corpus_dir=corpus_copy, index_dir=index_dir)
+    settings = Settings(corpus_dir=corpus_copy, index_dir=index_dir)
     build(settings)  # the copy's page paths differ from the built index's: now it is up to date
     leftovers = [
         index_dir / "versions" / ".tmp-20260101T000000000000Z-4242",
@@ -265,8 +266,8 @@ def test_a_full_disk_is_one_calm_sentence_and_the_served_version_stays(
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(index.store, "_write_bytes", full)
-    with pytest.raises(index.StorageError, match=r"could not be written \(No space left on device\); the version"):
-        build(index.Settings(corpus_dir=corpus_copy, index_dir=index_dir), full=True)
+    with pytest.raises(StorageError, match=r"could not be written \(No space left on device\); the version"):
+        build(Settings(corpus_dir=corpus_copy, index_dir=index_dir), full=True)
     assert index.current_version(index_dir) == served and index.list_versions(index_dir) == [served]
 
 

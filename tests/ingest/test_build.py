@@ -10,15 +10,16 @@ import numpy as np
 import pytest
 
 import index
-from index import REPO_ROOT, settings_from_env
+from embedding import MODEL_NAME, load_embedder
 from ingest import build, read_corpus
+from settings import REPO_ROOT, Settings, settings_from_env
 
 pytestmark = pytest.mark.slow
 SHARED_CORPUS = REPO_ROOT.parent / "shared" / "corpus"
 
 
 @pytest.fixture
-def working_index(built_index_dir: Path, corpus_copy: Path, tmp_path: Path, monkeypatch) -> index.Settings:
+def working_index(built_index_dir: Path, corpus_copy: Path, tmp_path: Path, monkeypatch) -> Settings:
     """A writable copy of the session's index, synced to a writable copy of the corpus."""
     index_dir = tmp_path / "index"
     shutil.copytree(built_index_dir, index_dir)
@@ -55,7 +56,7 @@ def test_canonical_texts_are_the_files_unchanged(built_index_dir: Path):
 
 def test_manifest_records_how_the_index_was_built(built_index_dir: Path):
     manifest = index.read_manifest(built_index_dir)
-    assert manifest.model == index.MODEL_NAME and manifest.dimension == 384
+    assert manifest.model == MODEL_NAME and manifest.dimension == 384
     assert manifest.splitter["name"] == "RecursiveCharacterTextSplitter"
     assert manifest.faiss_index["kind"] == "flat"
     komen = manifest.page("susan-g-komen")
@@ -67,7 +68,7 @@ def test_manifest_records_how_the_index_was_built(built_index_dir: Path):
     assert sum(page.passage_count for page in manifest.pages) == manifest.passage_count
 
 
-def test_nothing_changed_means_up_to_date_and_no_new_version(working_index: index.Settings):
+def test_nothing_changed_means_up_to_date_and_no_new_version(working_index: Settings):
     before = index.list_versions(working_index.index_dir)
     report = build(working_index)
     assert report.up_to_date and report.passages_embedded == 0
@@ -75,7 +76,7 @@ def test_nothing_changed_means_up_to_date_and_no_new_version(working_index: inde
     assert "Index is up to date" in report.summary()
 
 
-def test_one_changed_page_is_the_only_one_embedded_again(working_index: index.Settings, corpus_copy: Path):
+def test_one_changed_page_is_the_only_one_embedded_again(working_index: Settings, corpus_copy: Path):
     old = index.load(working_index.index_dir)
     page = corpus_copy / "penn-medicine.txt"
     page.write_text(
@@ -108,7 +109,7 @@ def test_one_changed_page_is_the_only_one_embedded_again(working_index: index.Se
 
 
 def test_kept_and_fresh_vectors_of_a_changed_page_are_its_texts_embedded_now(
-    working_index: index.Settings, corpus_copy: Path
+    working_index: Settings, corpus_copy: Path
 ):
     page = corpus_copy / "susan-g-komen.txt"
     lines = page.read_text(encoding="utf-8").split("\n")
@@ -122,7 +123,7 @@ def test_kept_and_fresh_vectors_of_a_changed_page_are_its_texts_embedded_now(
     rows = [p.id for p in new.passages if p.doc_id == "susan-g-komen"]
     sentence_rows = [s.id for s in new.sentences if s.doc_id == "susan-g-komen"]
     assert report.changed == ["susan-g-komen"] and report.vectors_reused > 0
-    embedder = index.load_embedder()
+    embedder = load_embedder()
     np.testing.assert_allclose(
         new.passage_vectors[rows], embedder.embed([new.passages[i].text for i in rows]), atol=1e-6
     )
@@ -133,7 +134,7 @@ def test_kept_and_fresh_vectors_of_a_changed_page_are_its_texts_embedded_now(
     )
 
 
-def test_a_sentence_that_is_also_a_passage_is_embedded_once(working_index: index.Settings, corpus_copy: Path):
+def test_a_sentence_that_is_also_a_passage_is_embedded_once(working_index: Settings, corpus_copy: Path):
     (corpus_copy / "living-well.md").write_text("Gentle exercise can help with tiredness.\n", encoding="utf-8")
     report = build(working_index)
     assert report.added == ["living-well"]
@@ -144,7 +145,7 @@ def test_a_sentence_that_is_also_a_passage_is_embedded_once(working_index: index
     np.testing.assert_array_equal(loaded.passage_vectors[passage.id], loaded.sentence_vectors[sentence.id])
 
 
-def test_a_removed_page_loses_all_its_passages(working_index: index.Settings, corpus_copy: Path):
+def test_a_removed_page_loses_all_its_passages(working_index: Settings, corpus_copy: Path):
     (corpus_copy / "aurora-health-care.txt").unlink()
     sources = json.loads((corpus_copy / "sources.json").read_text(encoding="utf-8"))
     (corpus_copy / "sources.json").write_text(
@@ -158,7 +159,7 @@ def test_a_removed_page_loses_all_its_passages(working_index: index.Settings, co
     assert "aurora-health-care" not in loaded.texts
 
 
-def test_a_page_without_a_manifest_entry_is_indexed_with_a_warning(working_index: index.Settings, corpus_copy: Path):
+def test_a_page_without_a_manifest_entry_is_indexed_with_a_warning(working_index: Settings, corpus_copy: Path):
     (corpus_copy / "living-well.md").write_text(
         "# Living well\n\nGentle exercise can help with tiredness.\n", encoding="utf-8"
     )
@@ -169,7 +170,7 @@ def test_a_page_without_a_manifest_entry_is_indexed_with_a_warning(working_index
     assert page.title == "living-well.md" and page.url is None
 
 
-def test_an_html_page_is_indexed_by_its_main_text(working_index: index.Settings, corpus_copy: Path):
+def test_an_html_page_is_indexed_by_its_main_text(working_index: Settings, corpus_copy: Path):
     (corpus_copy / "support.html").write_text(
         "<html><head><title>Support</title><script>var tracking = 1;</script></head><body>"
         "<nav><a href='/'>Home</a> | <a href='/donate'>Donate</a></nav>"
@@ -185,13 +186,13 @@ def test_an_html_page_is_indexed_by_its_main_text(working_index: index.Settings,
     assert "tracking" not in text and "Donate" not in text
 
 
-def test_full_rebuild_embeds_every_page(working_index: index.Settings):
+def test_full_rebuild_embeds_every_page(working_index: Settings):
     report = build(working_index, full=True)
     assert report.full and len(report.added) == 5
     assert report.passages_embedded == index.read_manifest(working_index.index_dir).passage_count
 
 
-def _edit_served_manifest(settings: index.Settings, change) -> None:
+def _edit_served_manifest(settings: Settings, change) -> None:
     path = settings.index_dir / "versions" / index.current_version(settings.index_dir) / "manifest.json"
     path.write_text(json.dumps(change(json.loads(path.read_text(encoding="utf-8")))), encoding="utf-8")
 
@@ -204,7 +205,7 @@ def _edit_served_manifest(settings: index.Settings, change) -> None:
     ],
     ids=["another analyzer", "an older format"],
 )
-def test_an_index_built_another_way_is_rebuilt_in_full(working_index: index.Settings, change):
+def test_an_index_built_another_way_is_rebuilt_in_full(working_index: Settings, change):
     _edit_served_manifest(working_index, change)
     report = build(working_index)
     assert report.full and len(report.added) == 5 and report.warnings

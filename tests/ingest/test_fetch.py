@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from index import RefreshError
-from ingest.fetch import Fetcher
+from errors import RefreshError
+from ingest import Fetcher
 from tests.ingest.conftest import serve
 
 HOSTS = {"127.0.0.1", "169.254.169.254", "10.1.2.3"}

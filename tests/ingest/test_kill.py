@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 
 import index
-from index import REPO_ROOT, settings_from_env
 from ingest import Fetcher, build, read_corpus, refresh, staged
+from settings import REPO_ROOT, settings_from_env
 from tests.ingest.test_refresh import URLS, snapshot, write_corpus
 
 pytestmark = pytest.mark.slow

@@ -17,9 +17,10 @@ from pathlib import Path
 import pytest
 
 import index
-from index import REPO_ROOT, settings_from_env
+from errors import RefreshError
 from ingest import Fetcher, build, discard, publish, refresh, staged
 from ingest.html import extract_main_text
+from settings import REPO_ROOT, settings_from_env
 from tests.ingest.conftest import BONE, html_page
 
 pytestmark = pytest.mark.slow
@@ -159,10 +160,10 @@ def test_a_page_changed_beyond_the_hold_share_waits_for_approval(small_corpus: P
     refresh(settings, fetcher=loopback_fetcher())
     assert staged(settings).held == ["bone"]
 
-    with pytest.raises(index.RefreshError, match=r"bone changed by more than 5% of its text and is held"):
+    with pytest.raises(RefreshError, match=r"bone changed by more than 5% of its text and is held"):
         publish(settings)
     assert index.current_version(settings.index_dir) == served
-    with pytest.raises(index.RefreshError, match=r"--approve names liver, which the staged refresh did not change"):
+    with pytest.raises(RefreshError, match=r"--approve names liver, which the staged refresh did not change"):
         publish(settings, approve=["bone", "liver"])
 
     result = publish(settings, approve=["bone"])
@@ -192,7 +193,7 @@ def test_publish_refuses_when_the_live_corpus_changed_since_staging(small_corpus
     settings = settings_from_env()
     refresh(settings, fetcher=loopback_fetcher())
     (small_corpus / "offline.txt").write_text("Coping\n\n" + "An edit made by hand after the refresh. " * 8)
-    with pytest.raises(index.RefreshError, match="the live corpus changed since this refresh was staged"):
+    with pytest.raises(RefreshError, match="the live corpus changed since this refresh was staged"):
         publish(settings)
     assert discard(settings) is True and staged(settings) is None and discard(settings) is False
 
@@ -257,7 +258,7 @@ def test_the_candidate_cli_names_stale_citations_and_compares_evaluations(small_
         encoding="utf-8",
     )
     result = subprocess.run(
-        [sys.executable, "-m", "ask.candidate", "--eval", str(labelled)],
+        [sys.executable, "-m", "staff.candidate", "--eval", str(labelled)],
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from index.errors import PromptError
+from errors import PromptError
 from learn.data import TRAIN_FILE, read_rows
 from learn.examples import DECLINES_FILE, EMERGENCIES_FILE, examples_sha256, is_example, read_examples
 

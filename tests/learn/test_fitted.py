@@ -9,13 +9,14 @@ import sys
 import numpy as np
 import pytest
 
-from ask.decision import DECISION_FILE, Evidence, load_decision
-from ask.triage import TRIAGE_FILE, load_triage
-from index import REPO_ROOT, settings_from_env
-from index.embedding import ENCODER_FILE, fine_tune_id, fitted_model_id, load_model_folder, sentence_transformer_at
-from learn.data import TRAIN_FILE, file_sha256, read_rows
+from ask import DECISION_FILE, Evidence, load_decision
+from embedding import ENCODER_FILE, fine_tune_id, fitted_model_id, load_model_folder, sentence_transformer_at
+from learn import TRAIN_FILE, read_rows
+from learn.data import file_sha256
 from learn.examples import examples_sha256, read_examples
 from learn.fit import DIRECTIONS, fit_heads, read_records, second_level
+from safety import TRIAGE_FILE, load_triage
+from settings import REPO_ROOT, settings_from_env
 
 SPEC = json.loads(ENCODER_FILE.read_text(encoding="utf-8"))
 

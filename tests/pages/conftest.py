@@ -13,11 +13,12 @@ from streamlit.testing.v1 import AppTest
 
 import index as idx
 from ask import Answer, Quote
-from ask.access import make_entry
 from audit import AuditLog
+from settings import REPO_ROOT, Settings, settings_from_env
+from staff import make_entry
 
-REVIEWER_PAGE = idx.REPO_ROOT / "pages" / "1_Reviewer.py"
-MAINTAINER_PAGE = idx.REPO_ROOT / "pages" / "2_Maintainer.py"
+REVIEWER_PAGE = REPO_ROOT / "pages" / "1_Reviewer.py"
+MAINTAINER_PAGE = REPO_ROOT / "pages" / "2_Maintainer.py"
 PASSWORDS = {"ann": "ann reviews passages", "max": "max keeps the index", "kim": "kim does both"}
 
 
@@ -53,8 +54,8 @@ class StaffPages:
     @staticmethod
     def open(path: Path, *, timeout: float = 120, secrets: dict | None = None) -> AppTest:
         # Opened as the server opens it: app.py is the main script and the staff page one of its pages.
-        at = AppTest.from_file(str(idx.REPO_ROOT / "app.py"), default_timeout=timeout)
-        at.switch_page(str(path.relative_to(idx.REPO_ROOT)))
+        at = AppTest.from_file(str(REPO_ROOT / "app.py"), default_timeout=timeout)
+        at.switch_page(str(path.relative_to(REPO_ROOT)))
         # Always some secrets: AppTest then ignores any real .streamlit/secrets.toml on this machine.
         at.secrets.update(secrets or {"tests": "isolated from local secrets"})
         return at.run()
@@ -126,12 +127,12 @@ def pages(captured_downloads: dict[str, Callable[[], bytes | str]]) -> StaffPage
 
 
 @pytest.fixture
-def own_index(built_index_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> idx.Settings:
+def own_index(built_index_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
     """A writable copy of the session's built index, served through MBC_INDEX_DIR."""
     copy = tmp_path / "own-index"
     shutil.copytree(built_index_dir, copy)
     monkeypatch.setenv("MBC_INDEX_DIR", str(copy))
-    return idx.settings_from_env()
+    return settings_from_env()
 
 
 @pytest.fixture
@@ -173,7 +174,7 @@ def _unique_sentences(index: idx.Index, doc_id: str, *, min_chars: int = 60) -> 
 
 
 @pytest.fixture
-def record_answer(isolated_env: idx.Settings) -> Callable[..., int]:
+def record_answer(isolated_env: Settings) -> Callable[..., int]:
     """Store an answer in the test's audit database; returns its id."""
     log = AuditLog(isolated_env.audit_db)
 

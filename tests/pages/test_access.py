@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-import index as idx
-from ask.access import make_entry
+from settings import REPO_ROOT
+from staff import make_entry
 
 PRIVATE = "a private question another patient asked"
 BOTH_PAGES = pytest.mark.parametrize("page", ["reviewer", "maintainer"])
 ENABLE = (
-    "To enable it, make a sign-in with `python -m ask.access YOUR_NAME reviewer` (or `maintainer`, or "
+    "To enable it, make a sign-in with `python -m staff.access YOUR_NAME reviewer` (or `maintainer`, or "
     "`reviewer+maintainer`) and put the line it prints in the MBC_STAFF_USERS environment variable, or as "
     "MBC_STAFF_USERS in .streamlit/secrets.toml, then restart the app."
 )
@@ -98,7 +98,7 @@ def test_a_removed_account_is_signed_out_at_once(staff, pages, private_answer, m
     [
         (
             "ann:reviewer:secret",
-            "MBC_STAFF_USERS entry 1 (ann) has no scrypt hash; make one with: python -m ask.access",
+            "MBC_STAFF_USERS entry 1 (ann) has no scrypt hash; make one with: python -m staff.access",
         ),
         ("ann:nurse:scrypt$1$2$3$4$5", "MBC_STAFF_USERS entry 1 (ann) has roles 'nurse'; use reviewer or maintainer"),
         ("just-a-name", "MBC_STAFF_USERS entry 1 is not name:roles:hash."),
@@ -115,7 +115,7 @@ def test_wrong_sign_in_settings_disable_the_page_with_one_calm_sentence(value, m
 
 @pytest.mark.slow
 def test_patients_cannot_reach_audit_data_from_the_chat_page(staff, use_built_index, pages, private_answer):
-    chat = AppTest.from_file(str(idx.REPO_ROOT / "app.py"), default_timeout=180)
+    chat = AppTest.from_file(str(REPO_ROOT / "app.py"), default_timeout=180)
     chat.secrets["tests"] = "isolated from local secrets"
     chat.run()
     pages.ok(chat)
@@ -160,7 +160,7 @@ def test_an_idle_session_is_signed_out(staff, pages, private_answer):
 
 
 def test_a_weak_stored_entry_disables_the_page_with_its_reason(pages, monkeypatch):
-    from ask.access import _b64
+    from staff.access import _b64
 
     monkeypatch.setenv("MBC_STAFF_USERS", f"ann:reviewer:scrypt$16384$8$1${_b64(b's' * 16)}${_b64(b'k' * 32)}")
     at = pages.ok(pages.open(pages.reviewer))

@@ -10,16 +10,17 @@ import re
 import pytest
 
 import index as idx
+from settings import REPO_ROOT, Settings, settings_from_env
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
-ARTIFACTS = idx.REPO_ROOT / "tests" / "artifacts"
+ARTIFACTS = REPO_ROOT / "tests" / "artifacts"
 HOSTILE = '<img src=x onerror="alert(1)">'
 WAIT_MS = 60_000
 
 
 @pytest.fixture
-def server(staff, use_built_index: idx.Settings, streamlit_server: str) -> str:
+def server(staff, use_built_index: Settings, streamlit_server: str) -> str:
     """The app with staff sign-in configured, serving the session's index."""
     return streamlit_server
 
@@ -93,7 +94,7 @@ def refreshed(staff, own_index, corpus_copy, page_server):
 
     from ingest import Fetcher, build, refresh
 
-    settings = idx.settings_from_env()
+    settings = settings_from_env()
     text = (corpus_copy / "penn-medicine.txt").read_text(encoding="utf-8")
     page_server.plain["/penn"] = text.replace(
         "\n\n", "\n\nA new paragraph from the publisher: ask your care team about clinical trials near you.\n\n", 1

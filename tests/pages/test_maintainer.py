@@ -10,13 +10,14 @@ from pathlib import Path
 import pytest
 
 import index as idx
-import staff_ui
 from ask import load
 from audit import AuditLog
 from ingest import build
+from settings import REPO_ROOT, settings_from_env
+from ui import staff_components as staff_ui
 
 DOC = "penn-medicine"
-LABELLED = idx.REPO_ROOT / "tests" / "ask" / "data" / "heldout.jsonl"  # the project's own, in every clone
+LABELLED = REPO_ROOT / "tests" / "ask" / "data" / "heldout.jsonl"  # the project's own, in every clone
 
 
 def table_with(at, column: str):
@@ -52,7 +53,7 @@ def test_no_index_yet_is_said_calmly(staff, pages):
 
 @pytest.mark.slow
 def test_reindex_now_updates_the_index_while_the_patient_page_keeps_answering(staff, own_index, corpus_copy, pages):
-    settings = idx.settings_from_env()
+    settings = settings_from_env()
     build(settings)  # the corpus copy has other paths: page details only
     before = idx.current_version(settings.index_dir)
     bot = load(settings)
@@ -125,7 +126,7 @@ def _point_at(corpus: Path, server, *, doc: str = DOC) -> None:
 def test_refresh_from_the_page_refuses_a_loopback_address_and_changes_nothing(
     staff, own_index, corpus_copy, pages, server
 ):
-    settings = idx.settings_from_env()
+    settings = settings_from_env()
     build(settings)
     served = idx.current_version(settings.index_dir)
     server.plain[f"/{DOC}"] = (corpus_copy / f"{DOC}.txt").read_text(encoding="utf-8") + "\nUpdated by its publisher.\n"
@@ -154,7 +155,7 @@ def test_a_staged_refresh_is_reviewed_and_published_from_the_page(
     labelled.write_text("\n".join(LABELLED.read_text(encoding="utf-8").splitlines()[:4]) + "\n", encoding="utf-8")
     monkeypatch.setenv("MBC_EVAL_FILE", str(labelled))
     monkeypatch.setenv("MBC_HOLD_SHARE", "0.001")
-    settings = idx.settings_from_env()
+    settings = settings_from_env()
     build(settings)
     served = idx.load(settings.index_dir)
     gone = unique_sentences(served, DOC)[0]
@@ -264,7 +265,7 @@ def test_the_default_labelled_file_comes_from_settings(staff, use_built_index, p
 def test_a_served_version_that_fails_its_check_is_named_with_the_one_served_instead(
     staff, own_index, corpus_copy, pages
 ):
-    settings = idx.settings_from_env()
+    settings = settings_from_env()
     older = idx.current_version(settings.index_dir)
     newer = build(settings).version  # the corpus copy's paths differ: a second version
     vectors = settings.index_dir / "versions" / newer / "passage_vectors.npy"

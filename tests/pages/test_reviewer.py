@@ -13,12 +13,13 @@ import pytest
 import index as idx
 from audit import AuditLog
 from ingest import build
+from settings import Settings, settings_from_env
 
 DOC = "penn-medicine"
 
 
 @pytest.fixture
-def served(use_built_index: idx.Settings) -> idx.Index:
+def served(use_built_index: Settings) -> idx.Index:
     return idx.load(use_built_index.index_dir)
 
 
@@ -100,7 +101,7 @@ def test_a_verdict_is_saved_with_the_reviewers_name(staff, served, pages, record
     assert datetime.fromisoformat(verdict.created_at) <= datetime.now(UTC)
     shown = pages.text(at)
     assert f"Saved: misleading out of context for answer #{answer_id}." in shown
-    import staff_ui
+    from ui import staff_components as staff_ui
 
     assert f"Verdict: misleading out of context, by ann, {staff_ui.local_time(verdict.created_at)}" in shown
     assert re.search(r"Verdict: misleading out of context, by ann, \d{1,2} [A-Z][a-z]{2} \d{4}, \d{2}:\d{2}", shown)
@@ -158,7 +159,7 @@ def test_export_holds_answers_quotes_and_verdicts(staff, served, pages, record_a
 def test_citations_go_stale_after_the_page_changes_and_is_reindexed(
     staff, own_index, corpus_copy, pages, record_answer, quote_of, unique_sentences
 ):
-    settings = idx.settings_from_env()  # the index copy and the corpus copy
+    settings = settings_from_env()  # the index copy and the corpus copy
     assert (settings.index_dir, settings.corpus_dir) == (own_index.index_dir, corpus_copy)
     build(settings)  # the corpus copy has other paths: page details only, nothing re-embedded
     before = idx.load(settings.index_dir)

@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-import staff_session
+from ui import staff_session
 
 
 def test_a_ticket_becomes_one_signed_session_and_only_once():
@@ -83,7 +83,7 @@ def test_the_route_sets_an_httponly_strict_cookie_for_a_ticket_and_clears_it():
 
 
 def test_a_tab_left_idle_longer_than_the_setting_is_signed_out(staff, pages, monkeypatch):
-    import staff_ui
+    from ui import staff_components as staff_ui
 
     monkeypatch.setenv("MBC_STAFF_IDLE_MINUTES", "5")
     at = pages.open_signed_in(pages.reviewer, "ann")

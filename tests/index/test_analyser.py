@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from index.text import stem, strip_control, terms
+from index import stem, strip_control, terms
 
 
 @pytest.mark.parametrize(
     ("a", "b"),
     [
         ("symptoms", "symptom"),
-        ("treated", "treatment"),
+        ("treated", "treating"),
+        ("fractures", "fractured"),
         ("metastases", "metastatic"),
         ("cured", "cure"),
         ("bones", "bone"),
@@ -19,6 +20,21 @@ from index.text import stem, strip_control, terms
 )
 def test_forms_of_a_word_share_a_stem(a, b):
     assert stem(a) == stem(b)
+
+
+@pytest.mark.parametrize(("a", "b"), [("news", "new"), ("general", "generous")])  # the old stemmer joined both
+def test_different_words_keep_different_stems(a, b):
+    assert stem(a) != stem(b)
+
+
+def test_the_stemmer_is_snowball_english_with_one_term_for_metastasis():
+    assert [stem(w) for w in ("running", "generously", "metastasis", "metastatic", "her2+")] == [
+        "run",
+        "generous",
+        "metasta",
+        "metasta",
+        "her2+",
+    ]
 
 
 def test_stages_are_read_in_words_and_numerals():

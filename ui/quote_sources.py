@@ -1,8 +1,8 @@
 """What a patient can weigh a quote by: its page's date, whether it may be out of date, and which other
 pages say the same (``index.notes``), worked out once when the answer arrives.
 
-Pure functions over a loaded ``Index``; ``app.py`` shows the result and ``saved_conversation.py``
-prints it. Kept as plain dicts so a turn in ``st.session_state`` stays simple to store.
+Pure functions over a loaded ``Index``; the patient page (``ui.patient``) shows the result and
+``ui.saved_conversation`` prints it. Kept as plain dicts so a turn in ``st.session_state`` stays simple to store.
 """
 
 from __future__ import annotations
@@ -11,8 +11,7 @@ from datetime import date, datetime
 
 import numpy as np
 
-from index import Index
-from index.notes import Notes
+from index import Index, Notes
 
 MONTHS = [
     "January",

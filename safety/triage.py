@@ -26,8 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
-from index import REPO_ROOT
-from index.errors import PromptError
+from errors import PromptError
+from settings import REPO_ROOT
 
 TRIAGE_FILE = REPO_ROOT / "models" / "triage.json"
 ROUTES = ("answer", "refuse", "no_context", "decline", "urgent")

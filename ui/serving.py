@@ -1,8 +1,8 @@
 """What the patient page loads once per server process: the model, the index, the bot, suggestions.
 
-``app.py`` calls these on each run (they are cached), and the launcher (``serve.py``) calls
-``warm_up`` while the server starts, so the first visitor's first question finds everything
-loaded. It sits beside ``app.py`` rather than in ``ask/`` because it holds Streamlit caches.
+The patient page (``ui.patient``) calls these on each run (they are cached), and the launcher
+(``serve.py``) calls ``warm_up`` while the server starts, so the first visitor's first question
+finds everything loaded. It sits in ``ui/`` rather than in ``ask/`` because it holds Streamlit caches.
 """
 
 from __future__ import annotations
@@ -12,7 +12,9 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 import streamlit as st
 
-from index import ChatbotError, Index, Settings, current_version
+from errors import ChatbotError
+from index import Index, current_version
+from settings import Settings
 
 log = logging.getLogger("mbc.serving")
 
@@ -25,7 +27,7 @@ def start_loading_model() -> Future:
     launcher starts it before the server listens; under plain ``streamlit run`` the first visitor
     does, and gets the page and its question box at once while it loads.
     """
-    from index import load_embedder
+    from embedding import load_embedder
 
     loader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mbc-model")
     try:
@@ -57,7 +59,7 @@ def load_bot(index_dir: str, version: str, _settings: Settings):
 @st.cache_resource(max_entries=2, show_spinner=False)
 def load_suggester(index_dir: str, version: str, _settings: Settings):
     """Suggestions under a refusal for one index version (``ask.suggest``)."""
-    from ask.suggest import Suggester
+    from ask import Suggester
 
     return Suggester(load_bot(index_dir, version, _settings))
 
@@ -65,7 +67,7 @@ def load_suggester(index_dir: str, version: str, _settings: Settings):
 @st.cache_resource(max_entries=2, show_spinner=False)
 def load_notes(index_dir: str, version: str, _settings: Settings):
     """The version's page dates and agreeing sentences (``index.notes``)."""
-    from index.notes import read_notes
+    from index import read_notes
 
     return read_notes(open_index(index_dir, version, _settings))
 

@@ -8,8 +8,8 @@ published, two questions matter besides the diff:
 - whether answer quality holds: the labelled questions answered from the candidate, next to the
   same questions answered from the served index.
 
-    python -m ask.candidate                       # the citations the candidate would make stale
-    python -m ask.candidate --eval data/dev.jsonl   # and the evaluation of both, side by side
+    python -m staff.candidate                       # the citations the candidate would make stale
+    python -m staff.candidate --eval data/dev.jsonl   # and the evaluation of both, side by side
 """
 
 from __future__ import annotations
@@ -18,8 +18,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import index as idx
-from ask.review import MetricChange, check_citation, compare_runs
 from audit import AuditLog
+from embedding import load_embedder
+from errors import ChatbotError, RefreshError
+from evaluation import MetricChange, compare_runs
+from settings import Settings, settings_from_env
+from staff.review import check_citation
 
 __all__ = ["Comparison", "StaleCitation", "candidate_index", "compare_evaluations", "stale_citations"]
 
@@ -31,7 +35,7 @@ class StaleCitation:
     answer_id: int
     position: int
     doc_id: str
-    state: str  # what the candidate does to it (see ask.review: moved, gone, page removed)
+    state: str  # what the candidate does to it (see staff.review: moved, gone, page removed)
     description: str
     text: str
 
@@ -52,14 +56,14 @@ class Comparison:
         return [row.name for row in self.rows if row.verdict == "worse"]
 
 
-def candidate_index(settings: idx.Settings) -> idx.Index | None:
+def candidate_index(settings: Settings) -> idx.Index | None:
     """The staged candidate's index, or None when nothing is staged."""
     if idx.current_version(settings.candidate_index_dir) is None:
         return None
     return idx.load(settings.candidate_index_dir)
 
 
-def stale_citations(settings: idx.Settings, served: idx.Index, candidate: idx.Index) -> list[StaleCitation]:
+def stale_citations(settings: Settings, served: idx.Index, candidate: idx.Index) -> list[StaleCitation]:
     """Stored quotes current in ``served`` that ``candidate`` would make stale."""
     if isinstance(settings.audit_db, Path) and not settings.audit_db.exists():
         return []  # no SQLite file yet: nothing was ever cited
@@ -75,15 +79,15 @@ def stale_citations(settings: idx.Settings, served: idx.Index, candidate: idx.In
     return found
 
 
-def compare_evaluations(settings: idx.Settings, eval_file: Path) -> Comparison:
+def compare_evaluations(settings: Settings, eval_file: Path) -> Comparison:
     """Answer every labelled question from the served index and from the candidate; both reports side by side."""
-    from ask.bot import Bot, answerable_index
-    from ask.evaluate import evaluate
+    from ask import Bot, answerable_index
+    from evaluation import evaluate
 
     candidate = candidate_index(settings)
     if candidate is None:
-        raise idx.RefreshError("Nothing is staged; fetch pages first with: python -m ingest refresh")
-    embedder = idx.load_embedder()
+        raise RefreshError("Nothing is staged; fetch pages first with: python -m ingest refresh")
+    embedder = load_embedder()
     served_bot = Bot(answerable_index(settings), embedder)
     candidate_bot = Bot(candidate, embedder)
     served = evaluate(eval_file, served_bot).to_dict()
@@ -104,11 +108,11 @@ def main(argv: list[str] | None = None) -> int:
     import sys
 
     parser = argparse.ArgumentParser(
-        prog="python -m ask.candidate", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        prog="python -m staff.candidate", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--eval", type=Path, metavar="FILE", help="labelled questions to answer from both indexes")
     args = parser.parse_args(argv)
-    settings = idx.settings_from_env()
+    settings = settings_from_env()
     try:
         candidate = candidate_index(settings)
         if candidate is None:
@@ -130,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {'figure':<24} {'served':>10} {'candidate':>10}  verdict")
             for row in comparison.rows:
                 print(f"  {row.name:<24} {_cell(row.previous):>10} {_cell(row.latest):>10}  {row.verdict}")
-    except idx.ChatbotError as exc:
+    except ChatbotError as exc:
         print(f"Error: {exc}", file=sys.stderr)
         return 1
     return 0

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import itertools
 import re
+import threading
 import unicodedata
 from functools import lru_cache
 
-ANALYZER = "index.text v1"
+ANALYZER = "index.analyser v2 (Snowball English)"  # v1: the hand-written suffix stripper
 
 _APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "`": "'", "´": "'"})
 _DASHES = str.maketrans({"–": "-", "—": "-", "‐": "-", "‑": "-"})
@@ -22,16 +23,7 @@ _ROMAN = {"i": "1", "ii": "2", "iii": "3", "iv": "4"}
 _ROMAN_LIST = re.compile(r"\b(stage 4|stage 3|stage 2|stage 1)((?:\s*(?:,|or|and|to|-)\s*(?:iv|iii|ii|i|[0-4])\b)+)")
 _TOKEN = re.compile(r"[a-z0-9]+(?:\+)?")
 _POSITIVE = re.compile(r"\b(her2|hr|er|pr)\s*\+")
-
-# Suffixes removed by ``stem``, longest first; a few map to a shorter ending.
-_SUFFIXES = (
-    ("izations", ""), ("ization", ""), ("isations", ""), ("isation", ""), ("ations", ""), ("ation", ""),
-    ("nesses", ""), ("ness", ""), ("ments", ""), ("ment", ""), ("ables", ""), ("able", ""), ("ibles", ""),
-    ("ible", ""), ("ities", ""), ("ity", ""), ("ously", ""), ("ous", ""), ("ively", ""), ("ive", ""),
-    ("ically", ""), ("ical", ""), ("ingly", ""), ("ings", ""), ("ing", ""), ("edly", ""), ("ied", "y"), ("ies", "y"),
-    ("ed", ""), ("sses", "ss"), ("es", ""), ("ss", "ss"), ("us", "us"), ("is", ""), ("s", ""), ("ly", ""), ("al", ""),
-)  # fmt: skip
-_MIN_STEM = 3
+_stemmers = threading.local()
 
 
 def strip_control(text: str) -> str:
@@ -75,22 +67,26 @@ def words(text: str) -> list[str]:
 
 @lru_cache(maxsize=65536)
 def stem(word: str) -> str:
-    """A light stemmer: enough to match plurals, tenses and common derivations."""
+    """The Snowball English stem of ``word`` (PyStemmer), with every form of "metastasis" as one term.
+
+    >>> [stem(w) for w in ("news", "bones", "fractures", "metastatic", "her2+")]
+    ['news', 'bone', 'fractur', 'metasta', 'her2+']
+    """
     if word.startswith("metasta") or word.startswith("metastis"):
         return "metasta"
-    if len(word) <= _MIN_STEM or not word.isalpha():
+    if not word.isalpha():
         return word
-    for suffix, replacement in _SUFFIXES:
-        if word.endswith(suffix) and len(word) - len(suffix) >= _MIN_STEM:
-            if suffix == "is" and len(word) < 7:
-                continue
-            word = word[: len(word) - len(suffix)] + replacement
-            break
-    if len(word) > _MIN_STEM and word.endswith("e"):
-        word = word[:-1]
-    if len(word) > _MIN_STEM and word[-1] == word[-2] and word[-1] not in "aeiouls":
-        word = word[:-1]
-    return word
+    return _snowball().stemWord(word)
+
+
+def _snowball():
+    """This thread's Snowball English stemmer (a PyStemmer stemmer is not safe to share between threads)."""
+    stemmer = getattr(_stemmers, "english", None)
+    if stemmer is None:
+        import Stemmer
+
+        stemmer = _stemmers.english = Stemmer.Stemmer("english")
+    return stemmer
 
 
 def terms(text: str) -> list[str]:

@@ -1,8 +1,8 @@
 """The evaluation harness: answer a labelled file and report quality and speed figures.
 
-    python -m ask.evaluate data/dev.jsonl            # figures, overall and per category
-    python -m ask.evaluate data/dev.jsonl --misses   # and every miss
-    python -m ask.evaluate FILE.jsonl --json                   # the report as one JSON object
+    python -m evaluation data/dev.jsonl            # figures, overall and per category
+    python -m evaluation data/dev.jsonl --misses   # and every miss
+    python -m evaluation FILE.jsonl --json                   # the report as one JSON object
 
 Each line of the file is ``{"id", "question", "expect": "answer"|"refuse"|"urgent", "category",
 "evidence": [{"doc": seed, "text": ...}], "history"?: [...]}``. A hit is a returned quote that
@@ -20,8 +20,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ask.answer import ANSWERED, REFUSED, URGENT, Answer
-from index.errors import ChatbotError, QuestionError
+from ask import ANSWERED, REFUSED, URGENT, Answer
+from errors import ChatbotError, QuestionError
 
 FIGURES = (
     "hit_at_1",
@@ -335,9 +335,9 @@ def format_report(report: EvaluationReport, misses: bool = False) -> str:
 def main(argv: list[str] | None = None) -> int:
     """Evaluate the served index on a labelled JSONL file.
 
-    Example: python -m ask.evaluate data/dev.jsonl --misses
+    Example: python -m evaluation data/dev.jsonl --misses
     """
-    parser = argparse.ArgumentParser(prog="python -m ask.evaluate", description=main.__doc__)
+    parser = argparse.ArgumentParser(prog="python -m evaluation", description=main.__doc__)
     parser.add_argument("file", type=Path, help="labelled questions, one JSON object a line")
     parser.add_argument("--misses", action="store_true", help="list every miss")
     parser.add_argument("--json", action="store_true", help="print the report as one JSON object")

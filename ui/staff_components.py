@@ -1,7 +1,7 @@
 """Streamlit pieces the staff pages (``pages/``) share: sign-in, the audit log and the served index.
 
-It lives beside ``app.py`` rather than in ``pages/`` because Streamlit lists every ``.py`` file in
-``pages/`` as a page. The patient page (``app.py``) never imports it.
+It lives in ``ui/`` rather than in ``pages/`` because Streamlit lists every ``.py`` file in
+``pages/`` as a page. The patient page (``ui.patient``) never uses it.
 """
 
 from __future__ import annotations
@@ -17,9 +17,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import streamlit as st
 
 import index as idx
-import staff_session
-from ask.access import ENABLE_HINT, SignInGuard, StaffUser, parse_staff_users
 from audit import AuditLog, StaffLog
+from errors import ChatbotError, IndexMissingError, SettingsError
+from settings import Settings
+from staff import ENABLE_HINT, SignInGuard, StaffUser, parse_staff_users
+from ui import staff_session
 
 SESSION_KEY = "staff_user"
 LAST_USED_KEY = "staff_last_seen"  # when this tab last used its sign-in (time.time())
@@ -45,7 +47,7 @@ _SIGN_OUT_SCRIPT = (
 )
 
 
-def _configured_users(settings: idx.Settings) -> str:
+def _configured_users(settings: Settings) -> str:
     """MBC_STAFF_USERS from Streamlit secrets when set there, else from the environment."""
     try:
         value = st.secrets.get("MBC_STAFF_USERS")
@@ -54,18 +56,18 @@ def _configured_users(settings: idx.Settings) -> str:
     return str(value).strip() if value else settings.staff_users
 
 
-def require_sign_in(role: str, settings: idx.Settings) -> StaffUser:
+def require_sign_in(role: str, settings: Settings) -> StaffUser:
     """The signed-in staff member with ``role``; otherwise show the sign-in form (or why it is off) and stop.
 
     A sign-in lasts across reloads and staff pages (``staff_session``: a server-side session behind
     an HttpOnly cookie, when served by ``serve.py``) until "Sign out" or ``MBC_STAFF_IDLE_MINUTES``
     without use. Wrong passwords are throttled per name and per address in the staff database
-    (``ask.access.SignInGuard``), and sign-ins, sign-outs and failures go to the staff action log.
+    (``staff.SignInGuard``), and sign-ins, sign-outs and failures go to the staff action log.
     """
     page = _ROLE_PAGES[role]
     try:
         users = parse_staff_users(_configured_users(settings))
-    except idx.ChatbotError as exc:
+    except ChatbotError as exc:
         st.error(f"The {page} is disabled because its sign-in settings are wrong: {exc}")
         st.stop()
     if not any(user.may(role) for user in users.values()):
@@ -74,7 +76,7 @@ def require_sign_in(role: str, settings: idx.Settings) -> StaffUser:
 
     try:
         log = staff_log(str(settings.staff_db))
-    except idx.ChatbotError as exc:
+    except ChatbotError as exc:
         # Without the database there is no throttle and no action log, so there is no sign-in either.
         st.error(f"The {page} is disabled because its sign-in records cannot be kept: {exc}")
         st.stop()
@@ -109,7 +111,7 @@ def require_sign_in(role: str, settings: idx.Settings) -> StaffUser:
     if submitted:
         try:
             found, wait = SignInGuard(log).attempt(users, name, password, role, client)
-        except idx.ChatbotError as exc:
+        except ChatbotError as exc:
             st.error(f"Sign-in cannot be checked right now: {exc}")
             st.stop()
         if wait:
@@ -125,7 +127,7 @@ def require_sign_in(role: str, settings: idx.Settings) -> StaffUser:
     st.stop()
 
 
-def _signed_in_name(settings: idx.Settings, log: StaffLog, client: str) -> str | None:
+def _signed_in_name(settings: Settings, log: StaffLog, client: str) -> str | None:
     """Who is signed in for this tab: its own session state, else the sign-in cookie; None once idle too long.
 
     An idle sign-out (of the tab or of the cookie's server-side session) is logged and explained.
@@ -149,7 +151,7 @@ def _signed_in_name(settings: idx.Settings, log: StaffLog, client: str) -> str |
     return name
 
 
-def _idle_sign_out(settings: idx.Settings, log: StaffLog, name: str, client: str) -> None:
+def _idle_sign_out(settings: Settings, log: StaffLog, name: str, client: str) -> None:
     minutes = settings.staff_idle_minutes
     _record(log, name, "sign-out: idle", f"after {minutes:g} minutes", client)
     sign_out(rerun=False, message=f"You were signed out after {minutes:g} minutes without activity. Sign in again.")
@@ -187,21 +189,21 @@ def client_address() -> str:
 def _record(log: StaffLog, actor: str, action: str, detail: str, client: str) -> None:
     try:
         log.record_action(actor, action, detail, client=client)
-    except idx.ChatbotError:
+    except ChatbotError:
         _log.exception("the staff action %r of %s could not be logged", action, actor)
 
 
-def record_action(settings: idx.Settings, user: StaffUser, action: str, detail: str = "") -> None:
+def record_action(settings: Settings, user: StaffUser, action: str, detail: str = "") -> None:
     """Append a staff action (verdict, export, re-index, refresh, publish) to the log; a failure is logged."""
     try:
         log = staff_log(str(settings.staff_db))
-    except idx.ChatbotError:
+    except ChatbotError:
         _log.exception("the staff action %r of %s could not be logged", action, user.name)
         return
     _record(log, user.name, action, detail, client_address())
 
 
-def evaluation_file(settings: idx.Settings, text: str) -> Path:
+def evaluation_file(settings: Settings, text: str) -> Path:
     """The labelled file named in the evaluation box, only when it lies inside the evaluation folder."""
     folder = settings.evaluation_dir
     path = Path(text.strip()).expanduser()
@@ -209,9 +211,9 @@ def evaluation_file(settings: idx.Settings, text: str) -> Path:
         path = folder / path
     resolved = path.resolve()
     if not resolved.is_relative_to(folder):
-        raise idx.SettingsError(f"Only labelled files inside {folder} can be run (MBC_EVAL_DIR); {path} is outside it.")
+        raise SettingsError(f"Only labelled files inside {folder} can be run (MBC_EVAL_DIR); {path} is outside it.")
     if not resolved.is_file():
-        raise idx.SettingsError(f"There is no labelled file at {path}.")
+        raise SettingsError(f"There is no labelled file at {path}.")
     return resolved
 
 
@@ -238,23 +240,21 @@ def _load_served(index_dir: str, version: str) -> idx.Index:
     return idx.load(Path(index_dir))
 
 
-def served_index(settings: idx.Settings) -> idx.Index:
+def served_index(settings: Settings) -> idx.Index:
     """The index version patients are answered from now, loaded once per version of ``CURRENT``."""
     version = idx.current_version(settings.index_dir)
     if version is None:
-        raise idx.IndexMissingError(
-            f"No index has been built in {settings.index_dir} yet. Build it with: python -m ingest"
-        )
+        raise IndexMissingError(f"No index has been built in {settings.index_dir} yet. Build it with: python -m ingest")
     return _load_served(str(settings.index_dir), version)
 
 
-def page_when_answered(settings: idx.Settings, version: str, doc_id: str) -> str | None:
+def page_when_answered(settings: Settings, version: str, doc_id: str) -> str | None:
     """A page's text in an older index version, while that version is still kept on disk (MBC_KEEP_VERSIONS)."""
     try:
         if version not in idx.list_versions(settings.index_dir):
             return None
         return _load_index(str(settings.index_dir), version).texts.get(doc_id)
-    except idx.ChatbotError:
+    except ChatbotError:
         return None
 
 
@@ -336,7 +336,7 @@ def plain_html(text: str) -> str:
     return html.escape(text).replace("\n", "<br>")
 
 
-# Short column names for the per-category evaluation table (the full names are in ask.review.METRICS).
+# Short column names for the per-category evaluation table (the full names are in evaluation.METRICS).
 SHORT_NAMES = {
     "hit_at_1": "hit@1",
     "hit_at_3": "hit@3",
@@ -354,21 +354,22 @@ RATES = frozenset(
 
 def figure_text(name: str, value: object) -> str:
     """An evaluation figure for people: rates as percentages, "—" when there is none (a first run)."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return "—"
-    if name in RATES:
-        return f"{value * 100:.1f} %"
-    if name.endswith("_ms"):
-        return f"{value:,.1f} ms"
-    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
+    return _figure(name, value, change=False)
 
 
 def change_text(name: str, change: object) -> str:
     """A change between two runs: percentage points for rates, "—" when there is nothing to compare."""
-    if isinstance(change, bool) or not isinstance(change, int | float):
+    return _figure(name, change, change=True)
+
+
+def _figure(name: str, value: object, *, change: bool) -> str:
+    if isinstance(value, bool) or not isinstance(value, int | float):
         return "—"
+    sign = "+" if change else ""
     if name in RATES:
-        return f"{change * 100:+.1f} points"
+        return f"{value * 100:{sign}.1f} " + ("points" if change else "%")
     if name.endswith("_ms"):
-        return f"{change:+,.1f} ms"
-    return f"{change:+,.1f}"
+        return f"{value:{sign},.1f} ms"
+    if change:
+        return f"{value:+,.1f}"
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"

@@ -1,8 +1,8 @@
 """Staff sign-in that lasts across reloads and staff pages: a server-side session behind an HttpOnly cookie.
 
-The password check stays in ``ask.access``; this only remembers who signed in.
+The password check stays in ``staff.access``; this only remembers who signed in.
 
-1. The sign-in form (``staff_ui``) checks the password, then ``issue_ticket(name)`` gives a
+1. The sign-in form (``ui.staff_components``) checks the password, then ``issue_ticket(name)`` gives a
    one-time ticket (valid ``TICKET_S`` seconds), which the page's script POSTs to
    ``/_mbc/staff/session``.
 2. That route (served by the launcher, ``serve.py``) swaps the ticket for a session and sets the
@@ -31,8 +31,8 @@ import threading
 import time
 
 from audit import StaffLog
-from index import settings_from_env
-from index.errors import ChatbotError
+from errors import ChatbotError
+from settings import settings_from_env
 
 _log = logging.getLogger("mbc.staff_session")
 

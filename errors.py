@@ -19,11 +19,41 @@ its message, one calm sentence that names the problem, never a traceback.
     ├── AuditError                 the audit database cannot be opened, read or written
     └── PromptError                a file in prompts/ is unreadable, or has unknown or missing entries
 
-Errors from other libraries (FAISS, the model, file I/O) are turned into these
-at a single boundary each, with the original kept as ``__cause__``.
+Errors from other libraries are turned into these at a single boundary each, with the
+original kept as ``__cause__`` (``map_exceptions``, as httpx maps httpcore's errors):
+
+    FAISS (RuntimeError)        index.vectors: load → IndexCorruptError, save → StorageError
+    the model (torch, tokenizers, sentence-transformers)
+                                embedding.embedder: loading and encoding → ModelError
+    file I/O (OSError)          index.store (reading a version) → IndexCorruptError;
+                                ingest.build (writing one) → StorageError; ingest.corpus → CorpusError
+    HTTP (httpx.HTTPError)      ingest.fetch → RefreshError
+    databases (SQLAlchemy)      audit.database → AuditError
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+
+__all__ = [
+    "REBUILD_HINT",
+    "AuditError",
+    "BuildInProgressError",
+    "ChatbotError",
+    "CorpusError",
+    "IndexCorruptError",
+    "IndexIntegrityError",
+    "IndexMissingError",
+    "IndexUnavailableError",
+    "ModelError",
+    "PromptError",
+    "QuestionError",
+    "RefreshError",
+    "SettingsError",
+    "StorageError",
+    "map_exceptions",
+]
 
 REBUILD_HINT = "Build it with: python -m ingest"
 
@@ -82,3 +112,25 @@ class AuditError(ChatbotError):
 
 class PromptError(ChatbotError):
     """A file in ``prompts/`` cannot be read or does not match what the code expects."""
+
+
+@contextmanager
+def map_exceptions(mapping: Mapping[type[BaseException], type[ChatbotError]], message: str) -> Iterator[None]:
+    """Turn another library's error raised inside the block into ours, keeping it as the cause.
+
+    Args:
+        mapping: their error class → ours; the first entry the error is an instance of wins.
+        message: the sentence ours starts with; the library's own text follows it after a colon.
+
+    Our own errors pass through unchanged, and so does any error ``mapping`` does not name.
+
+    >>> with map_exceptions({RuntimeError: IndexCorruptError}, "The vector index cannot be read"):
+    ...     faiss.read_index(path)
+    """
+    try:
+        yield
+    except ChatbotError:
+        raise
+    except tuple(mapping) as exc:
+        ours = next(target for theirs, target in mapping.items() if isinstance(exc, theirs))
+        raise ours(f"{message}: {exc}") from exc

@@ -7,19 +7,10 @@ import io
 
 import pytest
 
-from ask.review import (
-    CURRENT,
-    EXPORT_COLUMNS,
-    GONE,
-    MOVED,
-    PAGE_REMOVED,
-    check_citation,
-    compare_runs,
-    export_csv,
-    highlight_html,
-    stale_count,
-)
 from audit import StoredAnswer, StoredQuote, Verdict
+from evaluation import compare_runs
+from staff import CURRENT, GONE, MOVED, PAGE_REMOVED, check_citation, export_csv, highlight_html
+from staff.review import EXPORT_COLUMNS, stale_count
 
 PAGE = "Intro line.\nThe bones are a common site.\nMore text. The bones are a common site.\n"
 

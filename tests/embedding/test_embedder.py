@@ -9,8 +9,9 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
-from index import Embedder, ModelError, load_embedder
-from index.embedding import BATCH_THREADS, LONE_TEXT_THREADS
+from embedding import Embedder, EmbeddingModel, load_embedder
+from embedding.embedder import BATCH_THREADS, LONE_TEXT_THREADS
+from errors import ModelError
 
 QUESTIONS = [
     "what are the symptoms of bone mets?",
@@ -32,23 +33,31 @@ QUESTIONS = [
 ]
 
 
-class _GatedModel:
+class _GatedModel(EmbeddingModel):
     """The real model, with a record of each call's batch; the first call waits until ``gate`` opens.
 
     Holding the first call keeps the model busy while the other askers arrive, so the test knows
     they are all waiting when it frees up.
     """
 
-    def __init__(self, model) -> None:
-        self._model = model
+    def __init__(self, real: EmbeddingModel) -> None:
+        self.real = real
         self.gate = threading.Event()
         self.batches: list[list[str]] = []
 
-    def encode(self, texts, **options):
+    def embed_batch(self, texts: list[str], *, batch_size: int) -> np.ndarray:
         self.batches.append(list(texts))
         if len(self.batches) == 1:
             assert self.gate.wait(timeout=30)
-        return self._model.encode(texts, **options)
+        return self.real.embed_batch(texts, batch_size=batch_size)
+
+
+def _until_queued(embedder: Embedder, gated: _GatedModel, askers: int) -> None:
+    """Wait until the first asker holds the model and every other one waits behind it."""
+    deadline = time.monotonic() + 30
+    while not (gated.batches and embedder.waiting == askers - 1):
+        assert time.monotonic() < deadline, f"{embedder.waiting} of {askers - 1} askers queued"
+        time.sleep(0.01)
 
 
 @pytest.fixture(scope="module")
@@ -58,12 +67,12 @@ def embedder() -> Embedder:
 
 def test_concurrent_questions_share_one_batch_and_each_gets_its_own_vector(embedder: Embedder):
     one_at_a_time = np.stack([embedder.embed_one(q) for q in QUESTIONS])
-    gated = _GatedModel(embedder._model)
+    gated = _GatedModel(embedder.model)
     batching = Embedder(gated)
 
     with ThreadPoolExecutor(max_workers=len(QUESTIONS)) as pool:
         futures = [pool.submit(batching.embed_one, q) for q in QUESTIONS]
-        time.sleep(1.0)  # every asker is now queued behind the first, held call
+        _until_queued(batching, gated, len(QUESTIONS))  # every asker is queued behind the first, held call
         gated.gate.set()
         together = np.stack([f.result(timeout=60) for f in futures])
 
@@ -73,7 +82,7 @@ def test_concurrent_questions_share_one_batch_and_each_gets_its_own_vector(embed
 
 
 def test_a_lone_question_is_embedded_at_once_and_alone(embedder: Embedder):
-    gated = _GatedModel(embedder._model)
+    gated = _GatedModel(embedder.model)
     gated.gate.set()
     vector = Embedder(gated).embed_one(QUESTIONS[0])
     assert gated.batches == [[QUESTIONS[0]]]
@@ -92,13 +101,13 @@ def test_a_lone_question_runs_on_one_thread_and_a_batch_on_several(embedder: Emb
 
 
 def test_a_text_the_model_cannot_read_fails_only_its_own_asker(embedder: Embedder):
-    gated = _GatedModel(embedder._model)
+    gated = _GatedModel(embedder.model)
     batching = Embedder(gated)
     asked = [*QUESTIONS[:3], 404]  # not text: the tokenizer refuses it
 
     with ThreadPoolExecutor(max_workers=len(asked)) as pool:
         futures = [pool.submit(batching.embed_one, q) for q in asked]
-        time.sleep(1.0)
+        _until_queued(batching, gated, len(asked))
         gated.gate.set()
         with pytest.raises(ModelError, match="Unsupported input type"):
             futures[-1].result(timeout=60)

@@ -7,9 +7,8 @@ import hashlib
 
 import pytest
 
-from ask import access
-from ask.access import authenticate, hash_password, make_entry, parse_staff_users, verify_password
-from index.errors import ChatbotError
+from errors import ChatbotError
+from staff import access, authenticate, hash_password, make_entry, parse_staff_users, verify_password
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +41,7 @@ def test_staff_users_are_parsed_with_their_roles(ann_hash):
         (":reviewer:{h}", "MBC_STAFF_USERS entry 1 has no usable name."),
         ("ann::{h}", "MBC_STAFF_USERS entry 1 (ann) has roles ''; use reviewer or maintainer, joined by + for both."),
         ("ann:admin:{h}", "MBC_STAFF_USERS entry 1 (ann) has roles 'admin'; use reviewer or maintainer"),
-        ("ann:reviewer:hunter2", "(ann) has no scrypt hash; make one with: python -m ask.access ann reviewer"),
+        ("ann:reviewer:hunter2", "(ann) has no scrypt hash; make one with: python -m staff.access ann reviewer"),
         ("ann:reviewer:{h}, ann:maintainer:{h}", "MBC_STAFF_USERS names ann twice."),
         ("ann:reviewer:{h}, bob:reviewer", "MBC_STAFF_USERS entry 2 is not name:roles:hash."),
     ],
@@ -115,7 +114,7 @@ def test_weak_stored_entries_are_refused_with_a_message(value: str, message: str
     with pytest.raises(ChatbotError) as caught:
         parse_staff_users(value)
     assert f"MBC_STAFF_USERS entry 1 (ann) {message}" in str(caught.value)
-    assert "make a new one with: python -m ask.access ann reviewer" in str(caught.value)
+    assert "make a new one with: python -m staff.access ann reviewer" in str(caught.value)
 
 
 def test_a_weak_hash_never_verifies_even_if_it_matches():
@@ -146,10 +145,10 @@ def _access_cli(*args: str, stdin: str):
     import subprocess
     import sys
 
-    from index import REPO_ROOT
+    from settings import REPO_ROOT
 
     return subprocess.run(
-        [sys.executable, "-m", "ask.access", *args],
+        [sys.executable, "-m", "staff.access", *args],
         cwd=REPO_ROOT,
         input=stdin,
         capture_output=True,
@@ -162,8 +161,8 @@ def _access_cli(*args: str, stdin: str):
 def test_lockout_per_account_is_kept_in_the_database_and_ends_after_its_window(tmp_path, ann_hash):
     from datetime import UTC, datetime, timedelta
 
-    from ask.access import SignInGuard
     from audit import StaffLog
+    from staff import SignInGuard
 
     users = parse_staff_users(f"ann:reviewer:{ann_hash}")
     guard = SignInGuard(StaffLog(tmp_path / "staff.sqlite3"))
@@ -181,8 +180,8 @@ def test_lockout_per_account_is_kept_in_the_database_and_ends_after_its_window(t
 
 
 def test_lockout_per_client_address_covers_every_name(tmp_path, ann_hash):
-    from ask.access import SignInGuard
     from audit import StaffLog
+    from staff import SignInGuard
 
     users = parse_staff_users(f"ann:reviewer:{ann_hash}")
     log = StaffLog(tmp_path / "staff.sqlite3")

@@ -8,8 +8,8 @@ lines; each is ``name:roles:hash`` where roles are ``reviewer`` and/or ``maintai
 
 Make an entry (the password is asked for, not echoed, and never stored)::
 
-    python -m ask.access ann reviewer
-    printf '%s\n' "$PASSWORD" | python -m ask.access ann reviewer --password-stdin
+    python -m staff.access ann reviewer
+    printf '%s\n' "$PASSWORD" | python -m staff.access ann reviewer --password-stdin
 
 Hashes are scrypt at OWASP's minimum or stronger (N=2^17, r=8, p=1: 128 MiB and about 0.3 s per
 check); an entry with weaker parameters is refused with a message saying how to make a new one.
@@ -31,7 +31,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from index.errors import ChatbotError
+from errors import ChatbotError
 
 __all__ = [
     "MIN_PASSWORD_LENGTH",
@@ -47,7 +47,7 @@ __all__ = [
 
 ROLES = ("reviewer", "maintainer")
 ENABLE_HINT = (
-    "To enable it, make a sign-in with `python -m ask.access YOUR_NAME reviewer` (or `maintainer`, or "
+    "To enable it, make a sign-in with `python -m staff.access YOUR_NAME reviewer` (or `maintainer`, or "
     "`reviewer+maintainer`) and put the line it prints in the MBC_STAFF_USERS environment variable, or as "
     "MBC_STAFF_USERS in .streamlit/secrets.toml, then restart the app."
 )
@@ -145,7 +145,7 @@ def parse_staff_users(text: str) -> dict[str, StaffUser]:
         if not password_hash.startswith("scrypt$") or password_hash.count("$") != 5:
             raise ChatbotError(
                 f"MBC_STAFF_USERS entry {number} ({name}) has no scrypt hash; make one with: "
-                f"python -m ask.access {name} {roles_text}"
+                f"python -m staff.access {name} {roles_text}"
             )
         try:
             _, n, r, p, salt, key = password_hash.split("$")
@@ -157,7 +157,7 @@ def parse_staff_users(text: str) -> dict[str, StaffUser]:
         if weakness:
             raise ChatbotError(
                 f"MBC_STAFF_USERS entry {number} ({name}) {weakness}; make a new one with: "
-                f"python -m ask.access {name} {roles_text}"
+                f"python -m staff.access {name} {roles_text}"
             )
         if name in users:
             raise ChatbotError(f"MBC_STAFF_USERS names {name} twice.")
@@ -236,16 +236,16 @@ def main(argv: list[str] | None = None) -> int:
     """Print an MBC_STAFF_USERS entry for a new staff sign-in.
 
     Example:
-        python -m ask.access ann reviewer
-        python -m ask.access max reviewer+maintainer
-        printf '%s\n' "$PASSWORD" | python -m ask.access ann reviewer --password-stdin
+        python -m staff.access ann reviewer
+        python -m staff.access max reviewer+maintainer
+        printf '%s\n' "$PASSWORD" | python -m staff.access ann reviewer --password-stdin
     """
     import argparse
     import getpass
     import sys
 
     parser = argparse.ArgumentParser(
-        prog="python -m ask.access", description=main.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        prog="python -m staff.access", description=main.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("name", help="the staff member's name, stored with their verdicts")
     parser.add_argument("roles", help="reviewer, maintainer, or reviewer+maintainer")

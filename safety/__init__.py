@@ -1,0 +1,51 @@
+"""Safety before search: emergencies, requests the bot declines, and input it cannot use.
+
+``Triage`` (learned, ``models/triage.json``) routes every message: answer, refuse, needs an earlier
+turn, decline, or urgent. The urgent patterns of ``prompts/urgent.toml`` (``load_groups``,
+``first_match``) are a second net under it, and ``clean_input`` turns unusable input into a
+message instead of an error.
+"""
+
+from safety.guard import (
+    MAX_QUESTION_CHARS,
+    URGENT_FILE,
+    InputProblem,
+    PatternGroup,
+    clean_input,
+    first_match,
+    load_groups,
+)
+from safety.triage import (
+    ROUTES,
+    TRIAGE_FILE,
+    Combiner,
+    Head,
+    Readings,
+    Thresholds,
+    Triage,
+    Verdict,
+    decline_message,
+    load_triage,
+    logit,
+)
+
+__all__ = [
+    "MAX_QUESTION_CHARS",
+    "ROUTES",
+    "TRIAGE_FILE",
+    "URGENT_FILE",
+    "Combiner",
+    "Head",
+    "InputProblem",
+    "PatternGroup",
+    "Readings",
+    "Thresholds",
+    "Triage",
+    "Verdict",
+    "clean_input",
+    "decline_message",
+    "first_match",
+    "load_groups",
+    "load_triage",
+    "logit",
+]
