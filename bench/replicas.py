@@ -31,8 +31,9 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench.measure import CHROMIUM, CHROMIUM_ARGS, dev_questions, machine, percentiles_ms, streamlit_command, table
+from bench.measure import dev_questions, machine, percentiles_ms, table
 from settings import REPO_ROOT
+from ui import CHROMIUM, CHROMIUM_ARGS, streamlit_command
 
 START_S = 180  # a replica listens once its model and index are loaded: slow while others load too
 ANSWER_S = 120
