@@ -7,7 +7,8 @@ The password check stays in ``staff.access``; this only remembers who signed in.
    ``/_mbc/staff/session``.
 2. That route (served by the launcher, ``serve.py``) swaps the ticket for a session and sets the
    cookie ``mbc_staff``: a random token plus its HMAC-SHA256 under a key kept in the staff database,
-   ``HttpOnly; SameSite=Strict; Path=/``. The page then reloads.
+   ``HttpOnly; SameSite=Strict; Path=/``. The tab shows the signed-in view at once (its session
+   state); the cookie, set a moment later, is what a reload, another staff page or another replica reads.
 3. Every staff page run reads the cookie (``st.context.cookies``) and ``lookup`` returns the name
    while the session is neither idle longer than ``MBC_STAFF_IDLE_MINUTES`` (default 30) nor
    older than ``MAX_AGE_S`` (12 hours); each lookup counts as use.

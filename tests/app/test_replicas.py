@@ -91,7 +91,7 @@ def test_nginx_with_the_sample_config_serves_a_conversation_and_a_sign_in_holds_
 ):
     from playwright.sync_api import expect
 
-    from tests.pages.conftest import PASSWORDS
+    from tests.pages.conftest import PASSWORDS, staff_cookie
 
     if shutil.which("nginx") is None and not Path("/usr/sbin/nginx").exists():
         reason = "nginx is not installed; `make nginx` installs Debian's (make test-postgres does)"
@@ -114,6 +114,7 @@ def test_nginx_with_the_sample_config_serves_a_conversation_and_a_sign_in_holds_
         page.get_by_role("textbox", name="Password").fill(PASSWORDS["ann"])
         page.get_by_role("button", name="Sign in").click()
         expect(page.get_by_text(SPREAD).first).to_be_visible(timeout=60_000)  # the stored answers, listed
+        staff_cookie(page)  # swapped for the one-time ticket just after the signed-in view shows
         for replica in replicas:
             page.goto(f"{replica.url}/Reviewer")
             expect(page.get_by_text(SPREAD).first).to_be_visible(timeout=60_000)

@@ -22,6 +22,20 @@ MAINTAINER_PAGE = REPO_ROOT / "pages" / "2_Maintainer.py"
 PASSWORDS = {"ann": "ann reviews passages", "max": "max keeps the index", "kim": "kim does both"}
 
 
+def staff_cookie(page, timeout_s: float = 30.0) -> dict:
+    """The ``mbc_staff`` cookie of a page that has just signed in, once its script has swapped the ticket.
+
+    The page shows the signed-in view at once and swaps its one-time ticket for the cookie just after,
+    so a test that leaves the page (another address, another replica) waits for the cookie first.
+    """
+    for _ in range(int(timeout_s * 10)):
+        cookie = next((c for c in page.context.cookies() if c["name"] == "mbc_staff"), None)
+        if cookie:
+            return cookie
+        page.wait_for_timeout(100)
+    raise AssertionError(f"no mbc_staff cookie {timeout_s:.0f} s after signing in")
+
+
 @pytest.fixture(scope="session")
 def staff_users_value() -> str:
     """Three accounts: ann reviews, max maintains, kim does both (hashes made once per session)."""

@@ -11,6 +11,7 @@ import pytest
 
 import index as idx
 from settings import REPO_ROOT, Settings, settings_from_env
+from tests.pages.conftest import staff_cookie
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -146,14 +147,8 @@ def test_a_staff_sign_in_survives_a_reload_and_other_pages_until_sign_out(server
     page.get_by_role("textbox", name="Password").fill(pages.passwords["kim"])
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_text("Signed in as")).to_be_visible(timeout=WAIT_MS)
-    page.wait_for_function("() => true")
-    cookie = None
-    for _ in range(50):  # the page swaps its one-time ticket for the cookie just after signing in
-        cookie = next((c for c in context.cookies() if c["name"] == "mbc_staff"), None)
-        if cookie:
-            break
-        page.wait_for_timeout(100)
-    assert cookie and cookie["httpOnly"] and cookie["sameSite"] == "Strict"
+    cookie = staff_cookie(page)
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
     assert page.evaluate("document.cookie").find("mbc_staff") == -1  # scripts cannot read it
     assert "mbc_staff" not in page.url and "ticket" not in page.url  # never in the address
 
