@@ -17,6 +17,7 @@ from ask.decision import Decision, Evidence, load_decision
 from ask.followup import previous_question, resolve
 from ask.history import safe_history
 from ask.lexicon import Lexicon, load_lexicon
+from ask.precedents import Precedents
 from ask.quotes import QuoteSelector, Span
 from ask.retrieve import Query, Retriever, Scores, Weights
 from embedding import MODEL_NAME, Embedder, load_embedder
@@ -57,6 +58,7 @@ class Bot:
         triage: Triage | None = None,
         decision: Decision | None = None,
         weights: Weights | None = None,
+        precedents: Precedents | None = None,
         always_answer: bool = False,
     ) -> None:
         """``always_answer`` skips the decision (cross-validation records the evidence it would weigh)."""
@@ -67,7 +69,7 @@ class Bot:
         self.urgent = urgent if urgent is not None else load_groups(URGENT_FILE)
         self.triage = triage or load_triage()
         self.decision = None if always_answer else (decision or load_decision())
-        self.retriever = Retriever(index, self.lexicon, weights)
+        self.retriever = Retriever(index, self.lexicon, weights, precedents)
         self.selector = QuoteSelector(self.retriever)
 
     @property
@@ -139,7 +141,9 @@ class Bot:
         if site and not any(scope.names_spread_site(self.retriever, s.sentences, site) for s in spans):
             return refuse("no quote is about the place the question names")
         if searched == question:  # it stands on its own: whether the pages answer it is read from it alone
-            verdict = replace(verdict, answer_odds=verdict.answer_odds_alone)
+            verdict = replace(
+                verdict, answer_odds=verdict.answer_odds_alone, answer_odds_near=verdict.answer_odds_near_alone
+            )
         evidence = self.evidence(verdict, query, scores, spans)
         if self.decision is not None:
             probability = self.decision.probability(evidence)
@@ -174,11 +178,13 @@ class Bot:
         runner_up = spans[1].score if len(spans) > 1 else best.score
         return Evidence(
             answer_odds=verdict.answer_odds,
+            answer_odds_near=verdict.answer_odds_near,
             best_dense=scores.best_quotable_dense() if dense is None else dense,
             best_fused=best.score,
             runner_up_gap=best.score - runner_up,
             subject_coverage=retriever.coverage(query, retriever.span_context(best.sentences), subject_only=True),
             unknown_share=retriever.unknown_share(query),
+            best_precedent=scores.precedent_of(best.sentences),
         )
 
     def _on_the_same_point(self, spans: list[Span], query: Query) -> list[Span]:

@@ -8,13 +8,13 @@ answers the question. The bot answers when that probability reaches the threshol
 
 from __future__ import annotations
 
-import json
 from dataclasses import astuple, dataclass, fields
 from pathlib import Path
 
 import numpy as np
 
 from errors import PromptError
+from prompts import REFIT, FittedFile, read_fitted_file
 from settings import REPO_ROOT
 
 DECISION_FILE = REPO_ROOT / "models" / "decision.json"
@@ -25,11 +25,13 @@ class Evidence:
     """What the decision weighs, for one question and its best quote. Each is general, none names a word."""
 
     answer_odds: float  # the triage head's log-odds that the question is one the pages answer
+    answer_odds_near: float  # the same among its nearest exemplars (answered against refused ones)
     best_dense: float  # cosine of the closest quotable sentence
     best_fused: float  # fused score of the best quote
     runner_up_gap: float  # best quote's fused score minus the next one's (0 when alone)
     subject_coverage: float  # idf share of the question's subject words the best quote holds
     unknown_share: float  # idf share of the question's content words the pages never use
+    best_precedent: float  # the precedent vote of the best quote: similar answered questions' answers hold it
 
     @classmethod
     def names(cls) -> tuple[str, ...]:
@@ -67,26 +69,34 @@ class Decision:
         }
 
 
+class _DecisionFile(FittedFile):
+    """The fields of ``models/decision.json``: where the fit came from, then the regression."""
+
+    model_id: str
+    data_sha256: str
+    examples_sha256: str
+    fitted_on: str
+    features: list[str]
+    mean: list[float]
+    scale: list[float]
+    coef: list[float]
+    intercept: float
+    threshold: float
+
+
 def load_decision(path: Path = DECISION_FILE) -> Decision:
     """Read the fitted decision; raise ``PromptError`` naming what is wrong."""
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-        features = tuple(data["features"])
-        decision = Decision(
-            mean=np.array(data["mean"], dtype=np.float64),
-            scale=np.array(data["scale"], dtype=np.float64),
-            coef=np.array(data["coef"], dtype=np.float64),
-            intercept=float(data["intercept"]),
-            threshold=float(data["threshold"]),
-        )
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+    data = read_fitted_file(path, _DecisionFile, "decision file")
+    if tuple(data.features) != Evidence.names():
         raise PromptError(
-            f"The decision file {path} cannot be read ({exc}). Refit it with: python -m learn fit"
-        ) from exc
-    if features != Evidence.names():
-        raise PromptError(
-            f"The decision file {path} weighs {list(features)}, but this code computes {list(Evidence.names())}."
+            f"The decision file {path} weighs {data.features}, but this code computes {list(Evidence.names())}. {REFIT}"
         )
-    if not (len(decision.mean) == len(decision.scale) == len(decision.coef) == len(features)):
-        raise PromptError(f"The decision file {path} has arrays of different lengths.")
-    return decision
+    if not (len(data.mean) == len(data.scale) == len(data.coef) == len(data.features)):
+        raise PromptError(f"The decision file {path} has arrays of different lengths. {REFIT}")
+    return Decision(
+        mean=np.array(data.mean, dtype=np.float64),
+        scale=np.array(data.scale, dtype=np.float64),
+        coef=np.array(data.coef, dtype=np.float64),
+        intercept=data.intercept,
+        threshold=data.threshold,
+    )

@@ -18,7 +18,7 @@ from ask.retrieve import Retriever, Scores
 
 MAX_QUOTES = 4
 CANDIDATES = 30
-QUOTE_MARGIN = 0.10  # a further quote scores within this of the best
+QUOTE_MARGIN = 0.03  # a further quote scores within this of the best (measured out of fold: docs/learning.md)
 SAME_PAGE_PENALTY = 0.04  # prefer a second publisher to a second quote from the same page
 EXTEND_MARGIN = 0.08  # a neighbouring sentence joins when it scores within this of the seed
 LIST_MARGIN = 0.10

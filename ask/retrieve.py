@@ -1,8 +1,9 @@
-"""Score a question's candidate sentences: dense and lexical signals, fused.
+"""Score a question's candidate sentences: dense, lexical and precedent signals, fused.
 
 Only candidates are scored, never every sentence of the index: the sentences of the
 passages FAISS finds nearest the question, the best BM25 hits of the stored lexical
-index, and the rest of the blocks they sit in (a quote may grow to its neighbours).
+index, the answers of the nearest answered training questions (``ask.precedents``),
+and the rest of the blocks they sit in (a quote may grow to its neighbours).
 On a corpus with fewer passages than ``PASSAGES_SEARCHED`` that is every sentence.
 The only model call is the question's own embedding, made by the caller; what is
 worked out per sentence (is it quotable, its context terms) is cached.
@@ -10,7 +11,6 @@ worked out per sentence (is it quotable, its context terms) is cached.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,13 +20,15 @@ from pathlib import Path
 import numpy as np
 
 from ask.lexicon import Lexicon
+from ask.precedents import Precedents, load_precedents
 from ask.vocabulary import Vocabulary
 from errors import PromptError
 from index import BLOCK_KINDS, IN_HEADING, IN_SENTENCE, Index, Matches, normalise, stem, terms, words
+from prompts import REFIT, FittedFile, read_fitted_file
 from settings import REPO_ROOT
 
 RANKER_FILE = REPO_ROOT / "models" / "ranker.json"  # the fused score's weights, fitted by python -m learn fit
-SIGNALS = ("dense", "passage", "lexical", "coverage")  # the parts of the fused score, each in [0, 1]
+SIGNALS = ("dense", "passage", "lexical", "coverage", "precedent")  # the parts of the fused score, each in [0, 1]
 PASSAGES_SEARCHED = 256  # nearest passages whose sentences are candidates and whose cosine counts
 LEXICAL_HITS = 300  # best BM25 sentences that are candidates too, near a found passage or not
 CACHED_SENTENCES = 200_000  # per-sentence facts kept between questions
@@ -67,19 +69,29 @@ class Weights:
     passage: float
     lexical: float
     coverage: float
+    precedent: float
 
     def to_dict(self) -> dict:
         return {name: round(getattr(self, name), 6) for name in SIGNALS}
 
 
+class _RankerFile(FittedFile):
+    model_id: str
+    data_sha256: str
+    examples_sha256: str
+    fitted_on: str
+    weights: dict[str, float]
+
+
 def load_weights(path: Path = RANKER_FILE) -> Weights:
     """Read the fitted weights; raise ``PromptError`` naming what is wrong."""
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-        weights = Weights(**{name: float(data["weights"][name]) for name in SIGNALS})
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise PromptError(f"The ranker file {path} cannot be read ({exc}). Refit it with: python -m learn fit") from exc
-    if min(weights.to_dict().values()) < 0 or abs(sum(weights.to_dict().values()) - 1.0) > 1e-3:
+    data = read_fitted_file(path, _RankerFile, "ranker file")
+    if set(data.weights) != set(SIGNALS):
+        raise PromptError(
+            f"The ranker file {path} weighs {sorted(data.weights)}, not the signals {list(SIGNALS)}. {REFIT}"
+        )
+    weights = Weights(**data.weights)
+    if min(data.weights.values()) < 0 or abs(sum(data.weights.values()) - 1.0) > 1e-3:
         raise PromptError(f"The ranker weights in {path} must be at least 0 and add up to 1: {weights.to_dict()}")
     return weights
 
@@ -99,6 +111,7 @@ class Scores:
     passage: np.ndarray  # best cosine of a found passage holding the sentence
     lexical: np.ndarray  # BM25 over sentence + context, divided by the best
     coverage: np.ndarray  # idf share of the question's key terms found in the sentence's context
+    precedent: np.ndarray  # the close answered questions whose answer holds the sentence (ask.precedents)
     fused: np.ndarray
     quotable: Callable[[int], bool]  # sentence id → can it be quoted
 
@@ -134,6 +147,11 @@ class Scores:
         at = np.searchsorted(self.ids, np.array(sentence_ids))
         return float(self.dense[at].max())
 
+    def precedent_of(self, sentence_ids: tuple[int, ...]) -> float:
+        """The highest precedent vote among ``sentence_ids`` (candidates all)."""
+        at = np.searchsorted(self.ids, np.array(sentence_ids))
+        return float(self.precedent[at].max())
+
     def best_quotable_dense(self) -> float:
         """The highest cosine of a quotable candidate (-inf when none is quotable)."""
         for row in np.argsort(-self.dense, kind="stable").tolist():
@@ -149,10 +167,13 @@ class Retriever:
     >>> scores = retriever.score(retriever.query("bone pain"), embedder.embed_one("bone pain"))
     """
 
-    def __init__(self, index: Index, lexicon: Lexicon, weights: Weights | None = None) -> None:
+    def __init__(
+        self, index: Index, lexicon: Lexicon, weights: Weights | None = None, precedents: Precedents | None = None
+    ) -> None:
         self.index = index
         self.lexicon = lexicon
         self.weights = weights or load_weights()
+        self.precedents = (precedents or load_precedents()).located(index)
         self.lexical = index.lexical
         self.max_idf = float(self.lexical.idf.max()) if len(self.lexical.idf) else 1.0
         self.quotable = lru_cache(maxsize=CACHED_SENTENCES)(self._quotable)
@@ -283,7 +304,9 @@ class Retriever:
         """Score the candidate sentences for ``query`` whose embedding is ``vector``."""
         index = self.index
         hits, hit_scores = self.lexical.search(query.weights, LEXICAL_HITS)
-        ids, passage = self._candidates(index.search(vector, PASSAGES_SEARCHED), hits)
+        nearest, nearness = self.precedents.nearest(vector)
+        seeds = np.union1d(hits, self.precedents.answer_ids(nearest))
+        ids, passage = self._candidates(index.search(vector, PASSAGES_SEARCHED), seeds)
         matches = self.lexical.matches(ids)
         raw = matches.scores(query.weights)
         perfect = sum(w * self.lexical.idf_of(t) for t, w in query.weights.items())
@@ -291,14 +314,21 @@ class Retriever:
         dense = np.asarray(index.sentence_vector_rows.take(ids) @ vector, dtype=np.float64)
         lexical = raw / scale if scale > 0 else raw
         coverage = self.coverages(query, matches)
+        precedent = self.precedents.votes(ids, nearest, nearness)
         w = self.weights
-        fused = w.dense * dense + w.passage * passage + w.lexical * lexical + w.coverage * coverage
-        return Scores(query, ids, dense, passage, lexical, coverage, fused, self.quotable)
+        fused = (
+            w.dense * dense
+            + w.passage * passage
+            + w.lexical * lexical
+            + w.coverage * coverage
+            + w.precedent * precedent
+        )
+        return Scores(query, ids, dense, passage, lexical, coverage, precedent, fused, self.quotable)
 
     def _candidates(self, found: list[tuple[int, float]], hits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Candidate sentence ids (ascending) and, for each, the best cosine of a found passage holding it.
 
-        The sentences of the found passages and the lexical ``hits``, then the rest of
+        The sentences of the found passages and ``hits`` (lexical and precedent), then the rest of
         their blocks and the list that follows a block, so a quote can grow within the candidates.
         """
         index = self.index

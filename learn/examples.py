@@ -15,13 +15,13 @@ triage's heads read it like a labelled message.
 from __future__ import annotations
 
 import hashlib
-import tomllib
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, RootModel
 
 from errors import PromptError
 from learn.data import Row
+from prompts import read_prompt_file
 from settings import REPO_ROOT
 
 EXAMPLES_DIR = REPO_ROOT / "prompts" / "examples"
@@ -52,21 +52,12 @@ class DeclineKind(BaseModel):
     wrapped: Messages  # the request wraps a question the pages answer: answer the question
 
 
-def _load(path: Path, model: type[BaseModel]) -> dict:
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise PromptError(f"The example bank {path} cannot be read ({exc.strerror or exc}).") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise PromptError(f"The example bank {path} is not valid TOML ({exc}).") from exc
-    kinds = {}
-    for kind, table in raw.items():
-        try:
-            kinds[kind] = model.model_validate(table)
-        except ValidationError as exc:
-            problem = "; ".join(f"{'.'.join(map(str, e['loc'])) or kind}: {e['msg']}" for e in exc.errors())
-            raise PromptError(f"The example bank {path}, kind [{kind}]: {problem}.") from exc
-    return kinds
+class _EmergencyBank(RootModel[dict[str, EmergencyKind]]):
+    """``emergencies.toml``: a table per kind of emergency."""
+
+
+class _DeclineBank(RootModel[dict[str, DeclineKind]]):
+    """``declines.toml``: a table per kind of request to decline."""
 
 
 def _rows(path: Path, kind: str, list_name: str, texts: Messages, expect: str, category: str, subtype: str) -> list:
@@ -85,14 +76,14 @@ def read_examples(emergencies: Path = EMERGENCIES_FILE, declines: Path = DECLINE
     """Every example of the bank as a labelled row (none when the bank's files are absent)."""
     rows = []
     if emergencies.exists():
-        for kind, spec in _load(emergencies, EmergencyKind).items():
+        for kind, spec in read_prompt_file(emergencies, _EmergencyBank, "example bank").root.items():
             rows += _rows(emergencies, kind, "messages", spec.messages, "urgent", "urgent", kind)
             rows += _rows(emergencies, kind, "calm_answered", spec.calm_answered, "answer", "urgent_lookalike", kind)
             rows += _rows(
                 emergencies, kind, "calm_unanswered", spec.calm_unanswered, "refuse", "urgent_lookalike", kind
             )
     if declines.exists():
-        for kind, spec in _load(declines, DeclineKind).items():
+        for kind, spec in read_prompt_file(declines, _DeclineBank, "example bank").root.items():
             rows += _rows(declines, kind, "messages", spec.messages, "refuse", "request", kind)
             rows += _rows(declines, kind, "wrapped", spec.wrapped, "answer", "request", "injection_around_question")
     return rows

@@ -27,17 +27,32 @@ from pathlib import Path
 
 import numpy as np
 
-from ask import DECISION_FILE, RANKER_FILE, Answer, Bot, Decision, Evidence, Weights, resolve
+from ask import (
+    DECISION_FILE,
+    PRECEDENTS_FILE,
+    RANKER_FILE,
+    Answer,
+    Bot,
+    Decision,
+    Evidence,
+    Precedents,
+    Weights,
+    load_lexicon,
+    resolve,
+)
 from embedding import ENCODER_FILE, Embedder, SentenceTransformerModel, fitted_model_id, model_name
 from evaluation import Case, Outcome, locate_evidence, run_case
 from learn.data import TRAIN_FILE, Row, file_sha256, read_rows
 from learn.encoder import FineTuned, Recipe, fine_tune, load_fine_tuned, save
 from learn.examples import examples_sha256, read_examples
+from prompts import write_vectors
 from safety import (
+    EXEMPLARS_FILE,
     ROUTES,
     TRIAGE_FILE,
     URGENT_FILE,
     Combiner,
+    Exemplars,
     Head,
     Readings,
     Thresholds,
@@ -53,9 +68,9 @@ FOLDS = 5
 SEED = 0
 NEVER = 2.0  # a threshold no probability reaches: that route is off while records are taken
 # The urgent threshold catches all but this share of the training emergencies (out of fold). It is a
-# trade, measured out of fold (docs/learning.md): missing 3 % of them sends about 6 % of the other
-# messages to emergency help, 2 % about 12 %, none about 14 %. Recall comes first.
-URGENT_MISSED = 0.02
+# trade, measured out of fold (docs/learning.md): missing none of them sends about 8 % of the other
+# messages to emergency help, 1 % about 6 %, 3 % about 3 %. Recall comes first.
+URGENT_MISSED = 0.01
 NO_CONTEXT_FLOOR = 0.5
 SAFETY_MARGIN = 0.5  # the safety line's threshold: this share of the lowest emergency probability seen
 PROBES = (  # texts whose vectors identify a fine-tune: a refit must give the same ones
@@ -72,6 +87,8 @@ class Record:
     row: Row
     urgent: Readings  # the route head's emergency probability in each reading
     declinable: Readings  # and its decline probability
+    urgent_near: Readings  # the share of emergencies among each reading's nearest exemplars
+    declinable_near: Readings  # and of requests to decline
     no_context: float
     kind: str  # the emergency kind the head ranks first
     pattern_urgent: str  # the urgent pattern group that matched, or ""
@@ -90,6 +107,8 @@ class Record:
             "subtype": row.subtype,
             "urgent": [round(float(p), 7) for p in self.urgent.as_tuple()],
             "declinable": [round(float(p), 7) for p in self.declinable.as_tuple()],
+            "urgent_near": [round(float(p), 7) for p in self.urgent_near.as_tuple()],
+            "declinable_near": [round(float(p), 7) for p in self.declinable_near.as_tuple()],
             "no_context": round(float(self.no_context), 7),
             "kind": self.kind,
             "pattern_urgent": self.pattern_urgent,
@@ -117,6 +136,8 @@ def read_records(path: Path = RECORDS_FILE) -> tuple[list[Record], list[int]]:
                 row=row,
                 urgent=Readings(*data["urgent"]),
                 declinable=Readings(*data["declinable"]),
+                urgent_near=Readings(*data["urgent_near"]),
+                declinable_near=Readings(*data["declinable_near"]),
                 no_context=data["no_context"],
                 kind=data["kind"],
                 pattern_urgent=data["pattern_urgent"],
@@ -158,8 +179,14 @@ def _regression(vectors: np.ndarray, labels: list[str], classes: tuple[str, ...]
     return Head(classes, weight, bias)
 
 
-def fit_heads(model, rows: list[Row], thresholds: Thresholds, combiners: dict | None = None) -> Triage:
-    """Triage's three regressions, fitted on ``model``'s embeddings of ``rows``.
+EXEMPLAR_K = 40  # nearest exemplars a reading is compared with
+EXEMPLAR_TEMPERATURE = 0.05  # cosine scale of their weights: 0.05 closer counts e times more
+# (both chosen out of fold among k 5-80 and temperatures 0.02-1: fewer calm messages sent to
+# emergency help at the same recall, docs/learning.md)
+
+
+def triage_texts(rows: list[Row]) -> tuple[list[str], list[str]]:
+    """What triage's route head and exemplars learn from: each row's text, and its route.
 
     Triage also reads a message sentence by sentence, so the route head learns from sentences
     too: every sentence of a message to answer or refuse is as calm as the message (a sentence
@@ -172,14 +199,53 @@ def fit_heads(model, rows: list[Row], thresholds: Thresholds, combiners: dict | 
             parts = Triage.readings(row.question)[1:]
             texts += parts
             routes += [row.label] * len(parts)
+    return texts, routes
+
+
+def texts_sha256(texts: list[str]) -> str:
+    return hashlib.sha256(json.dumps(texts).encode("utf-8")).hexdigest()
+
+
+def fit_heads(model, rows: list[Row], thresholds: Thresholds, combiners: dict | None = None) -> Triage:
+    """Triage's three regressions and its exemplars, from ``model``'s embeddings of ``rows``."""
+    texts, routes = triage_texts(rows)
     vectors = model.encode(texts, normalize_embeddings=True, convert_to_numpy=True)
     route = _regression(vectors, routes, ROUTES)
+    exemplars = Exemplars(
+        vectors.astype(np.float32),
+        np.array([ROUTES.index(r) for r in routes], dtype=np.int8),
+        k=EXEMPLAR_K,
+        temperature=EXEMPLAR_TEMPERATURE,
+    )
     heads = []
     for prefix in ("urgent", "decline"):
         chosen = [i for i, r in enumerate(rows) if r.label.startswith(prefix + ":")]
         kinds = [rows[i].label.split(":", 1)[1] for i in chosen]
         heads.append(_regression(vectors[chosen], kinds, tuple(sorted(set(kinds)))))
-    return Triage(route, heads[0], heads[1], thresholds, combiners)
+    return Triage(route, heads[0], heads[1], thresholds, combiners, exemplars)
+
+
+PRECEDENT_K = 10  # nearest answered training questions whose answers vote
+PRECEDENT_TEMPERATURE = 0.05
+
+
+def precedent_texts(rows: list[Row]) -> tuple[list[Row], list[str]]:
+    """The rows the pages answer, with gold passages, and each one's question as the bot searches it."""
+    chosen = [r for r in rows if r.expect == "answer" and r.evidence]
+    lexicon = load_lexicon()
+    return chosen, [resolve(r.question, r.history_turns() or None, lexicon) for r in chosen]
+
+
+def fit_precedents(model, rows: list[Row]) -> Precedents:
+    """The answered rows of ``rows`` as precedents, embedded by ``model`` (the example bank has no answers)."""
+    chosen, texts = precedent_texts(rows)
+    vectors = model.encode(texts, normalize_embeddings=True, convert_to_numpy=True)
+    return Precedents(
+        vectors.astype(np.float32),
+        tuple(r.evidence for r in chosen),
+        k=PRECEDENT_K,
+        temperature=PRECEDENT_TEMPERATURE,
+    )
 
 
 def build_index(embedder: Embedder, folder: Path, corpus_dir: Path):
@@ -200,7 +266,8 @@ def records_for(
     index = build_index(embedder, work / "index", CORPUS_DIR)
     off = Thresholds(urgent=NEVER, safety=NEVER, decline=NEVER, no_context=NEVER)
     triage = fit_heads(fitted.model, train, off)
-    bot = Bot(index, embedder, urgent=(), triage=triage, weights=weights, always_answer=True)
+    precedents = fit_precedents(fitted.model, train)
+    bot = Bot(index, embedder, urgent=(), triage=triage, weights=weights, precedents=precedents, always_answer=True)
     patterns = load_groups(URGENT_FILE)
     cases = [case_of(row) for row in rows]
     gold = locate_evidence(cases, index)[0]
@@ -221,6 +288,8 @@ def records_for(
                 row=row,
                 urgent=verdict.urgent_readings,
                 declinable=verdict.decline_readings,
+                urgent_near=verdict.urgent_near,
+                declinable_near=verdict.decline_near,
                 no_context=verdict.no_context,
                 kind=kind,
                 pattern_urgent=matched.name if matched else "",
@@ -245,7 +314,7 @@ def candidate_signals(bot: Bot, searched: str, vector: np.ndarray, gold: list) -
         s = sentences[sentence_id]
         keep.append(row)
         overlaps.append(any(doc == s.doc_id and s.start < end and start < s.end for doc, start, end in gold))
-    signals = np.stack([scores.dense, scores.passage, scores.lexical, scores.coverage], axis=1)[keep]
+    signals = np.stack([scores.dense, scores.passage, scores.lexical, scores.coverage, scores.precedent], axis=1)[keep]
     return signals, np.array(overlaps)
 
 
@@ -357,30 +426,39 @@ class SecondLevel:
     decision: Decision
 
     def emergency(self, record: Record) -> float:
-        return self.combiners["urgent"](*record.urgent.as_tuple())
+        return self.combiners["urgent"](*urgent_readings(record))
 
     def decline(self, record: Record) -> float:
-        return self.combiners["decline"](*record.declinable.as_tuple())
+        return self.combiners["decline"](*decline_readings(record))
 
     def sends_to_emergency_help(self, record: Record) -> bool:
         """What the bot does with ``record``: triage's threshold, or the urgent patterns as a second net."""
         return self.emergency(record) >= self.thresholds.urgent or bool(record.pattern_urgent)
 
 
+def urgent_readings(record: Record) -> tuple[Readings, Readings]:
+    return record.urgent, record.urgent_near
+
+
+def decline_readings(record: Record) -> tuple[Readings, Readings]:
+    return record.declinable, record.declinable_near
+
+
 def fit_combiner(records: list[Record], readings: Callable, positive: Callable) -> Combiner:
-    """A balanced logistic regression of ``positive`` on the log-odds of the three readings.
+    """A balanced logistic regression of ``positive`` on the log-odds of the six readings
+    (``readings(record)``: the head's and the nearest exemplars').
 
     A weight below 0 is dropped and the rest refitted: a reading that looks more like the class
     never makes the message less likely to be one.
     """
     from sklearn.linear_model import LogisticRegression
 
-    x = np.array([[logit(p) for p in readings(r).as_tuple()] for r in records])
+    x = np.array([[logit(p) for pair in readings(r) for p in pair.as_tuple()] for r in records])
     y = np.array([positive(r) for r in records])
-    used = np.ones(3, dtype=bool)
+    used = np.ones(x.shape[1], dtype=bool)
     while True:
         model = LogisticRegression(C=1.0, class_weight="balanced", max_iter=5000).fit(x[:, used], y)
-        coef = np.zeros(3)
+        coef = np.zeros(x.shape[1])
         coef[used] = model.coef_[0]
         if (coef >= 0).all():
             return Combiner(tuple(float(c) for c in coef), float(model.intercept_[0]))
@@ -434,11 +512,13 @@ def decision_rows(records: list[Record]) -> tuple[np.ndarray, np.ndarray]:
 # so the decision stays monotone in its evidence whatever the sample.
 DIRECTIONS = {
     "answer_odds": 1,
+    "answer_odds_near": 1,
     "best_dense": 1,
     "best_fused": 1,
     "runner_up_gap": 0,  # either way: a lone clear best, or a near tie between two good quotes
     "subject_coverage": 1,
     "unknown_share": -1,
+    "best_precedent": 1,
 }
 
 
@@ -466,8 +546,8 @@ def fit_decision(records: list[Record]) -> Decision:
 def second_level(records: list[Record]) -> SecondLevel:
     """Combiners, thresholds and the decision, fitted on ``records``."""
     combiners = {
-        "urgent": fit_combiner(records, lambda r: r.urgent, lambda r: r.row.expect == "urgent"),
-        "decline": fit_combiner(records, lambda r: r.declinable, lambda r: r.row.label.startswith("decline:")),
+        "urgent": fit_combiner(records, urgent_readings, lambda r: r.row.expect == "urgent"),
+        "decline": fit_combiner(records, decline_readings, lambda r: r.row.label.startswith("decline:")),
     }
     return SecondLevel(combiners, choose_thresholds(records, combiners), fit_decision(records))
 
@@ -479,7 +559,8 @@ def answers_for(
     embedder = Embedder(SentenceTransformerModel(fitted.model), model_name(f"fold-{work.name}"))
     index = build_index(embedder, work / "index", CORPUS_DIR)
     triage = fit_heads(fitted.model, train, level.thresholds, level.combiners)
-    bot = Bot(index, embedder, triage=triage, decision=level.decision, weights=weights)
+    precedents = fit_precedents(fitted.model, train)
+    bot = Bot(index, embedder, triage=triage, decision=level.decision, weights=weights, precedents=precedents)
     cases = [case_of(row) for row in rows]
     gold = locate_evidence(cases, index)[0]
     return [run_case(case, bot, gold[case.id]) for case in cases]
@@ -596,13 +677,30 @@ def fit_all(
         "examples_sha256": examples,
         "fitted_on": f"{RECORDS_FILE.name}: out-of-fold, k=5, seed 0",
     }
-    triage = fit_heads(fitted.model, read_rows(TRAIN_FILE) + read_examples(), level.thresholds, level.combiners)
+    taught = read_rows(TRAIN_FILE) + read_examples()
+    triage = fit_heads(fitted.model, taught, level.thresholds, level.combiners)
     settings = {
         "regression_C": HEAD_C,
         "heads_fitted_on": "the final encoder's embeddings of data/train.jsonl and the example bank",
     }
-    TRIAGE_FILE.write_text(json.dumps({**about, **settings, **triage.to_dict()}) + "\n", encoding="utf-8")
+    vectors_sha = write_vectors(EXEMPLARS_FILE, triage.exemplars.vectors)
+    exemplars = triage.exemplars.to_dict(EXEMPLARS_FILE.name, vectors_sha, texts_sha256(triage_texts(taught)[0]))
+    TRIAGE_FILE.write_text(
+        json.dumps({**about, **settings, **triage.to_dict(), "exemplars": exemplars}) + "\n", encoding="utf-8"
+    )
     DECISION_FILE.write_text(json.dumps({**about, **level.decision.to_dict()}, indent=2) + "\n", encoding="utf-8")
+    labelled = read_rows(TRAIN_FILE)
+    precedents = fit_precedents(fitted.model, labelled)
+    vectors_sha = write_vectors(PRECEDENTS_FILE.with_suffix(".npy"), precedents.vectors)
+    spec = precedents.to_dict(
+        PRECEDENTS_FILE.with_suffix(".npy").name, vectors_sha, texts_sha256(precedent_texts(labelled)[1])
+    )
+    about_precedents = {
+        "model_id": identity,
+        "data_sha256": data_sha,
+        "fitted_on": "the answered rows of data/train.jsonl",
+    }
+    PRECEDENTS_FILE.write_text(json.dumps({**about_precedents, **spec}, indent=1) + "\n", encoding="utf-8")
     ranker = {**about, "fitted_on": "every candidate sentence of the out-of-fold records", "weights": weights.to_dict()}
     RANKER_FILE.write_text(json.dumps(ranker, indent=2) + "\n", encoding="utf-8")
     say(f"wrote {ENCODER_FILE.name}, {TRIAGE_FILE.name}, {DECISION_FILE.name} and {model_dir}")

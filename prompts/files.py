@@ -1,23 +1,30 @@
-"""Reading a TOML file of words the bot uses into a pydantic model that names what is wrong.
+"""Reading the files the bot's behaviour comes from into pydantic models that name what is wrong.
 
-Each file (``messages.toml``, ``urgent.toml``, ``helplines.toml``, ``ask/lexicon.toml``) has a
-model built on ``PromptFile``: an unknown entry, a missing one or a wrong value stops loading with
-a ``PromptError`` that names the file and the entry, as llm's templates do.
+Each TOML file of words the bot uses (``messages.toml``, ``urgent.toml``, ``helplines.toml``,
+``ask/lexicon.toml``) has a model built on ``PromptFile``, and each JSON file of what
+``python -m learn fit`` fitted (``models/*.json``) one built on ``FittedFile``: an unknown entry, a
+missing one or a wrong value stops loading with a ``PromptError`` that names the file and the
+entry, as llm's templates do. Fitted vectors (``models/*.npy``) are float16 ``.npy`` files, read
+only when their sha256 is the one their JSON file names.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 import tomllib
 from pathlib import Path
 from typing import Annotated, TypeVar
 
+import numpy as np
 from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints, ValidationError
 
 from errors import PromptError
 
 NonEmptyText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
-File = TypeVar("File", bound="PromptFile")
+File = TypeVar("File", bound=BaseModel)
+Fitted = TypeVar("Fitted", bound="FittedFile")
+REFIT = "Refit it with: python -m learn fit"
 
 
 class PromptFile(BaseModel):
@@ -31,17 +38,57 @@ def read_prompt_file(path: Path, model: type[File], what: str) -> File:
 
     Args:
         path: the TOML file.
-        model: the ``PromptFile`` it must match.
+        model: what it must match: a ``PromptFile``, or a ``RootModel`` for a file of named tables.
         what: what the file is, for the message when it cannot be read at all ("messages file").
     """
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+    except tomllib.TOMLDecodeError as exc:
+        raise PromptError(f"The {what} {path} is not valid TOML: {exc}") from exc
+    except (OSError, UnicodeDecodeError) as exc:
         raise PromptError(f"The {what} {path} cannot be read: {exc}") from exc
     try:
         return model.model_validate(data)
     except ValidationError as exc:
         raise PromptError(f"{path}: {'; '.join(_problem(error) for error in exc.errors())}") from exc
+
+
+class FittedFile(BaseModel):
+    """A fitted file's content: every field declared, none left out, none added."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def read_fitted_file(path: Path, model: type[Fitted], what: str) -> Fitted:
+    """Read ``path`` as JSON into ``model``; raise ``PromptError`` naming each field that is wrong."""
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as exc:
+        raise PromptError(f"The {what} {path} cannot be read ({exc}). {REFIT}") from exc
+    try:
+        return model.model_validate_json(raw)
+    except ValidationError as exc:
+        raise PromptError(f"{path}: {'; '.join(_problem(error) for error in exc.errors())}. {REFIT}") from exc
+
+
+def write_vectors(path: Path, vectors: np.ndarray) -> str:
+    """Write ``vectors`` as float16 ``.npy`` (plain data, no pickle); return the file's sha256."""
+    np.save(path, np.asarray(vectors).astype(np.float16), allow_pickle=False)
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def read_vectors(path: Path, sha256: str, what: str) -> np.ndarray:
+    """The float32 vectors of ``path``, which must be the file whose sha256 a fitted file names."""
+    try:
+        raw = Path(path).read_bytes()
+        if hashlib.sha256(raw).hexdigest() != sha256:
+            raise ValueError(f"it is not the file the {what} names (its sha256 differs)")
+        vectors = np.load(path, allow_pickle=False)
+        if vectors.ndim != 2:
+            raise ValueError(f"it holds an array of shape {vectors.shape}, not one vector a row")
+    except (OSError, ValueError) as exc:
+        raise PromptError(f"The vectors {path} cannot be used: {exc}. {REFIT}") from exc
+    return vectors.astype(np.float32)
 
 
 def compiled(patterns: list[str]) -> tuple[re.Pattern, ...]:

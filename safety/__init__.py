@@ -16,9 +16,11 @@ from safety.guard import (
     load_groups,
 )
 from safety.triage import (
+    EXEMPLARS_FILE,
     ROUTES,
     TRIAGE_FILE,
     Combiner,
+    Exemplars,
     Head,
     Readings,
     Thresholds,
@@ -30,11 +32,13 @@ from safety.triage import (
 )
 
 __all__ = [
+    "EXEMPLARS_FILE",
     "MAX_QUESTION_CHARS",
     "ROUTES",
     "TRIAGE_FILE",
     "URGENT_FILE",
     "Combiner",
+    "Exemplars",
     "Head",
     "InputProblem",
     "PatternGroup",

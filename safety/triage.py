@@ -1,25 +1,30 @@
 """Triage before search: is the message an emergency, a request to decline, or one to search for?
 
-Three logistic regressions over the fine-tuned embedding (``models/triage.json``, written by
-``python -m learn fit``) read each message:
+Triage reads each message two ways, both over the fine-tuned embedding (``models/triage.json``
+and ``models/triage_exemplars.npy``, written by ``python -m learn fit``):
 
-- **route**: answer, refuse, no context (makes no sense without an earlier turn), decline, urgent;
-- **emergency kind**: which of the kinds of emergency it is most like (for the reason reviewers
-  read, and so that self-harm gets the crisis line first);
-- **request kind**: which kind of request to decline (its kind picks the message).
+- **three logistic regressions** (``Head``):
+  - route: answer, refuse, no context (makes no sense without an earlier turn), decline, urgent;
+  - emergency kind: which of the kinds of emergency it is most like (for the reason reviewers
+    read, and so that self-harm gets the crisis line first);
+  - request kind: which kind of request to decline (its kind picks the message);
+- **its nearest exemplars** (``Exemplars``): the messages the heads learned from (the labelled
+  messages and the example bank of ``prompts/examples/``), embedded. The share of emergencies, or
+  of requests to decline, among a message's nearest ones is a second reading. A regression draws
+  one boundary through all the kinds at once; the nearest exemplars keep "I've just lost the sight
+  in one eye" beside the stroke examples and "what are the signs of a stroke?" beside the calm ones.
 
 The message is read whole, sentence by sentence (a long story can hold its emergency or its
 request in one clause) and joined to the earlier question when it follows one. A sentence read
 alone says less than the whole message ("my knees ache like mad" is calm before "is joint pain a
-side effect?"), so the three readings are weighed by a small fitted combination (``Combiner``)
-rather than by their maximum. Its weights and the thresholds are fitted on cross-validated
+side effect?"), so the readings are weighed by a small fitted combination (``Combiner``) rather
+than by their maximum. Its weights and the thresholds are fitted on cross-validated
 probabilities, thresholds for recall first: an emergency costs far more to miss than a calm
 message costs to route to emergency help.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,9 +32,11 @@ from pathlib import Path
 import numpy as np
 
 from errors import PromptError
+from prompts import REFIT, FittedFile, read_fitted_file, read_vectors
 from settings import REPO_ROOT
 
 TRIAGE_FILE = REPO_ROOT / "models" / "triage.json"
+EXEMPLARS_FILE = TRIAGE_FILE.with_name("triage_exemplars.npy")  # float16 vectors, one row per exemplar
 ROUTES = ("answer", "refuse", "no_context", "decline", "urgent")
 SELF_HARM_KINDS = frozenset({"self_harm_direct", "self_harm_indirect"})
 SELF_HARM_SHARE = 1 / 3  # the crisis line comes first when self-harm kinds hold this share of the kind probability
@@ -87,23 +94,47 @@ class Head:
 
 
 @dataclass(frozen=True)
-class Combiner:
-    """A logistic regression over the log-odds of three readings: whole, likeliest sentence, conversation."""
+class Exemplars:
+    """The messages triage learned from, embedded, each with its route: a nearest-neighbour reading.
 
-    coef: tuple[float, float, float]
-    intercept: float
+    For a reading, the share of each route among its ``k`` nearest exemplars, each weighted by
+    ``exp(cosine / temperature)``, so that the closest few count most.
+    """
 
-    def __call__(self, whole: float, sentence: float, conversation: float) -> float:
-        z = self.intercept + sum(c * logit(p) for c, p in zip(self.coef, (whole, sentence, conversation), strict=True))
-        return float(1.0 / (1.0 + np.exp(-z)))
+    vectors: np.ndarray  # (n, dims), unit length
+    routes: np.ndarray  # (n,) index into ROUTES
+    k: int = 40
+    temperature: float = 0.05
 
-    def to_dict(self) -> dict:
-        return {"coef": [round(float(c), 6) for c in self.coef], "intercept": round(float(self.intercept), 6)}
+    def __post_init__(self) -> None:
+        if self.vectors.ndim != 2 or len(self.vectors) != len(self.routes):
+            raise ValueError(f"{len(self.routes)} exemplar routes but vectors of shape {self.vectors.shape}")
+        if self.k < 1 or self.temperature <= 0 or len(self.routes) == 0:
+            raise ValueError(f"exemplars need k >= 1, a temperature above 0 and at least one row (k={self.k})")
+        if self.routes.min() < 0 or self.routes.max() >= len(ROUTES):
+            raise ValueError(f"exemplar routes must index {ROUTES}")
 
+    def shares(self, vectors: np.ndarray) -> np.ndarray:
+        """(readings, routes): each route's weighted share among each reading's nearest exemplars."""
+        similarity = np.atleast_2d(vectors).astype(np.float32) @ self.vectors.T.astype(np.float32)
+        k = min(self.k, similarity.shape[1])
+        nearest = np.argpartition(-similarity, k - 1, axis=1)[:, :k]
+        weights = np.exp((np.take_along_axis(similarity, nearest, axis=1).astype(np.float64) - 1.0) / self.temperature)
+        found = np.zeros((len(similarity), len(ROUTES)))
+        for route in range(len(ROUTES)):
+            found[:, route] = (weights * (self.routes[nearest] == route)).sum(axis=1)
+        return np.clip(found / weights.sum(axis=1, keepdims=True), 1e-4, 1 - 1e-4)
 
-def logit(p: float) -> float:
-    p = min(max(float(p), 1e-6), 1 - 1e-6)
-    return float(np.log(p / (1 - p)))
+    def to_dict(self, vectors_file: str, vectors_sha256: str, texts_sha256: str) -> dict:
+        """The settings and routes; ``texts_sha256`` names the texts embedded (``learn.fit.triage_texts``)."""
+        return {
+            "k": self.k,
+            "temperature": self.temperature,
+            "vectors": vectors_file,
+            "vectors_sha256": vectors_sha256,
+            "texts_sha256": texts_sha256,
+            "routes": "".join(str(int(r)) for r in self.routes),
+        }
 
 
 @dataclass(frozen=True)
@@ -116,6 +147,32 @@ class Readings:
 
     def as_tuple(self) -> tuple[float, float, float]:
         return (self.whole, self.sentence, self.conversation)
+
+
+@dataclass(frozen=True)
+class Combiner:
+    """A logistic regression over the log-odds of six readings: the head's and the nearest exemplars'
+    (each whole, likeliest sentence, conversation)."""
+
+    coef: tuple[float, ...]  # six weights: head whole, sentence, conversation, then the exemplars' same
+    intercept: float
+
+    def __post_init__(self) -> None:
+        if len(self.coef) != 6:
+            raise ValueError(f"a combiner has six weights, not {len(self.coef)}")
+
+    def __call__(self, head: Readings, near: Readings) -> float:
+        inputs = head.as_tuple() + near.as_tuple()
+        z = self.intercept + sum(c * logit(p) for c, p in zip(self.coef, inputs, strict=True))
+        return float(1.0 / (1.0 + np.exp(-z)))
+
+    def to_dict(self) -> dict:
+        return {"coef": [round(float(c), 6) for c in self.coef], "intercept": round(float(self.intercept), 6)}
+
+
+def logit(p: float) -> float:
+    p = min(max(float(p), 1e-6), 1 - 1e-6)
+    return float(np.log(p / (1 - p)))
 
 
 @dataclass(frozen=True)
@@ -132,14 +189,18 @@ class Verdict:
 
     route: str
     kind: str  # the emergency or request kind ("spinal_cord_compression"), else ""
-    emergency: float  # the highest emergency probability over the message's readings
-    decline: float  # the highest decline probability over them
+    emergency: float  # the combined emergency probability of the message's readings
+    decline: float  # the combined decline probability of them
     no_context: float  # of the message alone
     answer_odds: float  # log(P(answer) / P(refuse or no context)) of the conversation, for the decision
     safety_line: bool  # a refusal of this message must say where urgent help is
     answer_odds_alone: float = 0.0  # the same of the message alone (a question that stands on its own)
+    answer_odds_near: float = 0.0  # log(answered / refused) among the nearest exemplars
+    answer_odds_near_alone: float = 0.0  # and of the message alone
     urgent_readings: Readings | None = None  # the route head's emergency probability in each reading
-    decline_readings: Readings | None = None  # and its decline probability
+    urgent_near: Readings | None = None  # the share of emergencies among each reading's nearest exemplars
+    decline_readings: Readings | None = None  # the route head's decline probability in each reading
+    decline_near: Readings | None = None  # the share of requests to decline among the nearest exemplars
     worst: int = 0  # the reading that weighs most for an emergency (its kind is read there)
 
     @property
@@ -153,7 +214,7 @@ class Verdict:
 
 
 class Triage:
-    """The fitted heads and thresholds.
+    """The fitted heads, exemplars, combiners and thresholds.
 
     >>> triage = load_triage()
     >>> triage.verdict(embedder.embed(triage.readings("I can't feel my legs since this morning")))
@@ -166,6 +227,7 @@ class Triage:
         declines: Head,
         thresholds: Thresholds,
         combiners: dict[str, Combiner] | None = None,
+        exemplars: Exemplars | None = None,
     ) -> None:
         if route.classes != ROUTES:
             raise ValueError(f"the route head's classes must be {ROUTES}, not {route.classes}")
@@ -173,8 +235,13 @@ class Triage:
         self.emergencies = emergencies
         self.declines = declines
         self.thresholds = thresholds
-        # Without fitted combiners (while records are taken), the whole message alone counts.
-        self.combiners = combiners or {name: Combiner((1.0, 0.0, 0.0), 0.0) for name in ("urgent", "decline")}
+        # Without fitted combiners (while records are taken), the head's reading of the whole message counts.
+        self.combiners = combiners or {name: Combiner((1.0, 0, 0, 0, 0, 0), 0.0) for name in ("urgent", "decline")}
+        self.exemplars = exemplars  # without them, the head's readings stand in for theirs
+
+    def with_thresholds(self, thresholds: Thresholds) -> Triage:
+        """The same fit with other thresholds."""
+        return Triage(self.route, self.emergencies, self.declines, thresholds, self.combiners, self.exemplars)
 
     @staticmethod
     def readings(message: str, previous: str = "") -> list[str]:
@@ -189,8 +256,8 @@ class Triage:
 
     @staticmethod
     def readings_of(p: np.ndarray, route: str, *, has_history: bool) -> tuple[Readings, int]:
-        """``route``'s probability in each reading (``p``: the route head's probabilities of every
-        reading), and the row of the reading that weighs most."""
+        """``route``'s probability in each reading (``p``: probabilities of every route in every
+        reading), and the row of the reading where it is highest."""
         column = p[:, ROUTES.index(route)]
         last = len(column) - 1 if has_history else len(column)
         best_sentence = max(range(1, last), key=lambda i: column[i], default=0)
@@ -202,19 +269,29 @@ class Triage:
     def verdict(self, vectors: np.ndarray, *, has_history: bool = False) -> Verdict:
         """The verdict for the embeddings of ``readings(...)``, the whole message first."""
         p = self.route.probabilities(vectors)
-        urgent, worst = self.readings_of(p, "urgent", has_history=has_history)
-        decline, most_declinable = self.readings_of(p, "decline", has_history=has_history)
+        near = p if self.exemplars is None else self.exemplars.shares(vectors)
+        both = (p + near) / 2  # where a route reads strongest, by both readings
+        urgent, _ = self.readings_of(p, "urgent", has_history=has_history)
+        urgent_near, _ = self.readings_of(near, "urgent", has_history=has_history)
+        decline, _ = self.readings_of(p, "decline", has_history=has_history)
+        decline_near, _ = self.readings_of(near, "decline", has_history=has_history)
+        worst = self.readings_of(both, "urgent", has_history=has_history)[1]
+        most_declinable = self.readings_of(both, "decline", has_history=has_history)[1]
         # Whether the message needs an earlier turn is read from it alone; whether the pages answer
         # it, from the whole conversation, as the head learned it (a follow-up with its question).
         alone, read = p[0], p[-1] if has_history else p[0]
         common = {
-            "emergency": self.combiners["urgent"](*urgent.as_tuple()),
-            "decline": self.combiners["decline"](*decline.as_tuple()),
+            "emergency": self.combiners["urgent"](urgent, urgent_near),
+            "decline": self.combiners["decline"](decline, decline_near),
             "no_context": float(alone[ROUTES.index("no_context")]),
             "answer_odds": _answer_odds(read),
             "answer_odds_alone": _answer_odds(alone),
+            "answer_odds_near": _answered_odds(near[-1] if has_history else near[0]),
+            "answer_odds_near_alone": _answered_odds(near[0]),
             "urgent_readings": urgent,
+            "urgent_near": urgent_near,
             "decline_readings": decline,
+            "decline_near": decline_near,
             "worst": worst,
         }
         t = self.thresholds
@@ -232,6 +309,7 @@ class Triage:
         return Verdict("search", "", safety_line=safety, **common)
 
     def to_dict(self) -> dict:
+        """Everything but the exemplars (``Exemplars.to_dict``, beside their vectors file)."""
         t = self.thresholds
         return {
             "thresholds": {"urgent": t.urgent, "safety": t.safety, "decline": t.decline, "no_context": t.no_context},
@@ -247,28 +325,94 @@ def _answer_odds(p: np.ndarray) -> float:
     return float(np.log(answer + 1e-9) - np.log(refuse + no_context + 1e-9))
 
 
+def _answered_odds(near: np.ndarray) -> float:
+    """log(answered / refused) among the nearest exemplars. Those that need an earlier turn do not
+    count: whether a message needs one is decided before (``no_context``), and "where does it
+    spread?" lies near "does it hurt?" in its wording, not in whether the pages answer it."""
+    answer, refuse = (near[ROUTES.index(c)] for c in ("answer", "refuse"))
+    return float(np.log(answer + 1e-9) - np.log(refuse + 1e-9))
+
+
 def decline_message(kind: str) -> str:
     """The ``Messages`` field a declined request of ``kind`` gets."""
     return DECLINE_MESSAGES.get(kind, "refused_request")
 
 
+# --- models/triage.json, as ``python -m learn fit`` writes it ----------------------------------
+
+
+class _HeadFile(FittedFile):
+    classes: list[str]
+    weight: list[list[float]]
+    bias: list[float]
+
+
+class _CombinerFile(FittedFile):
+    coef: list[float]
+    intercept: float
+
+
+class _ThresholdsFile(FittedFile):
+    urgent: float
+    safety: float
+    decline: float
+    no_context: float
+
+
+class _CombinersFile(FittedFile):
+    urgent: _CombinerFile
+    decline: _CombinerFile
+
+
+class _ExemplarsFile(FittedFile):
+    k: int
+    temperature: float
+    vectors: str  # the .npy file's name, beside triage.json
+    vectors_sha256: str
+    texts_sha256: str
+    routes: str  # one digit per exemplar: its route's place in ROUTES
+
+
+class _TriageFile(FittedFile):
+    """The fields of ``models/triage.json``: where the fit came from, then what it fitted."""
+
+    model_id: str
+    data_sha256: str
+    examples_sha256: str
+    fitted_on: str
+    regression_C: float  # noqa: N815 (the field name fit_all writes)
+    heads_fitted_on: str
+    thresholds: _ThresholdsFile
+    combiners: _CombinersFile
+    route: _HeadFile
+    emergencies: _HeadFile
+    declines: _HeadFile
+    exemplars: _ExemplarsFile
+
+
 def load_triage(path: Path = TRIAGE_FILE) -> Triage:
-    """Read the fitted heads; raise ``PromptError`` naming what is wrong."""
+    """Read the fitted heads and exemplars; raise ``PromptError`` naming what is wrong."""
+    path = Path(path)
+    data = read_fitted_file(path, _TriageFile, "triage file")
+    spec = data.exemplars
+    vectors = read_vectors(path.with_name(spec.vectors), spec.vectors_sha256, "triage file")
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-        thresholds = Thresholds(**{k: float(v) for k, v in data["thresholds"].items()})
-        combiners = {
-            name: Combiner(tuple(float(c) for c in found["coef"]), float(found["intercept"]))
-            for name, found in data["combiners"].items()
-        }
-        if set(combiners) != {"urgent", "decline"} or any(len(c.coef) != 3 for c in combiners.values()):
-            raise ValueError("combiners must be 'urgent' and 'decline', each with three weights")
-        return Triage(
-            Head.from_dict(data["route"]),
-            Head.from_dict(data["emergencies"]),
-            Head.from_dict(data["declines"]),
-            thresholds,
-            combiners,
+        if not spec.routes.isdigit():
+            raise ValueError("exemplar routes must be one digit each")
+        exemplars = Exemplars(
+            vectors, np.array([int(r) for r in spec.routes], dtype=np.int8), k=spec.k, temperature=spec.temperature
         )
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise PromptError(f"The triage file {path} cannot be read ({exc}). Refit it with: python -m learn fit") from exc
+        combiners = {
+            name: Combiner(tuple(found.coef), found.intercept)
+            for name, found in (("urgent", data.combiners.urgent), ("decline", data.combiners.decline))
+        }
+        return Triage(
+            Head.from_dict(data.route.model_dump()),
+            Head.from_dict(data.emergencies.model_dump()),
+            Head.from_dict(data.declines.model_dump()),
+            Thresholds(**data.thresholds.model_dump()),
+            combiners,
+            exemplars,
+        )
+    except ValueError as exc:
+        raise PromptError(f"The triage file {path} cannot be used ({exc}). {REFIT}") from exc

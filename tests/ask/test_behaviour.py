@@ -153,12 +153,7 @@ def test_a_place_the_pages_name_with_spread_is_answered(bot, question):
     "question",
     [
         "can it spread to my hips",
-        pytest.param(
-            "has it gone into her vertebrae",
-            marks=pytest.mark.xfail(
-                strict=True, reason="known miss: the recall-first urgent threshold routes it to emergency help"
-            ),
-        ),
+        "has it gone into her vertebrae",
     ],
 )
 def test_a_bone_the_pages_do_not_name_is_answered_by_spread_to_any_bone(bot, question):
@@ -174,9 +169,6 @@ def test_questions_the_pages_do_not_answer_are_refused_kindly(bot, question):
     assert "care team" in answer.message
 
 
-@pytest.mark.xfail(
-    strict=True, reason="known miss: triage does not decline this treatment decision (declined 0.61 in cv)"
-)
 def test_a_treatment_decision_is_left_to_the_care_team_without_quotes(counting_bot):
     before = counting_bot.embedder.calls
     answer = counting_bot.ask("Should I stop my chemo? The side effects are awful")

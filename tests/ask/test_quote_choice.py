@@ -66,11 +66,14 @@ def test_no_two_quotes_of_an_answer_say_the_same_thing(bot, answers):
 
 def test_a_further_quote_that_does_not_answer_or_repeats_the_first_is_left_out(bot):
     retriever, selector = bot.retriever, bot.selector
-    question = "what are the symptoms of bone metastases?"
-    spans = selector.candidates(retriever.score(retriever.query(question), bot.embedder.embed_one(question)))
-    assert len(selector.select(spans)) > 1
-    assert selector.select(spans, also_answers=lambda span: False) == [spans[0]]
-    assert selector.repeats(spans[0], [spans[0]])
+    several = 0
+    for question, _ in QUESTIONS:
+        spans = selector.candidates(retriever.score(retriever.query(question), bot.embedder.embed_one(question)))
+        if len(selector.select(spans)) > 1:  # further quotes close enough to the best to be shown
+            several += 1
+            assert selector.select(spans, also_answers=lambda span: False) == [spans[0]]
+            assert selector.repeats(spans[0], [spans[0]])
+    assert several >= 3
 
 
 def test_the_fused_score_weights_are_fitted_and_add_up_to_one():

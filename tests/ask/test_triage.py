@@ -9,15 +9,18 @@ which nothing is fitted on.
 
 from __future__ import annotations
 
+import json
+import shutil
 from collections import defaultdict
 
 import numpy as np
 import pytest
 
 from ask import REFUSED, URGENT, Bot
+from errors import PromptError
 from learn import DEV_FILE, read_rows
 from learn.fit import read_records, second_level
-from safety import Thresholds, Triage, load_triage
+from safety import EXEMPLARS_FILE, TRIAGE_FILE, Thresholds, Triage, load_triage
 
 DEV = read_rows(DEV_FILE)
 DEV_URGENT = [r.question for r in DEV if r.expect == "urgent"]
@@ -55,11 +58,11 @@ def test_every_kind_of_emergency_held_out_of_the_fit_is_caught():
 def test_calm_look_alikes_held_out_of_the_fit_are_seldom_flagged():
     lookalikes = [f for r, f in zip(RECORDS, FLAGGED, strict=True) if r.row.category == "urgent_lookalike"]
     calm = [f for r, f in zip(RECORDS, FLAGGED, strict=True) if r.row.expect != "urgent"]
-    # Targets 0.10 and 0.03; the fit, its threshold set for recall first, reaches about 0.20 and 0.12
+    # Targets 0.10 and 0.03; the fit, its threshold set for recall first, reaches about 0.13 and 0.06
     # (docs/learning.md).
     assert len(lookalikes) == 117
-    assert sum(lookalikes) / len(lookalikes) <= 0.21
-    assert sum(calm) / len(calm) <= 0.125
+    assert sum(lookalikes) / len(lookalikes) <= 0.14
+    assert sum(calm) / len(calm) <= 0.065
 
 
 @pytest.mark.parametrize("message", DEV_URGENT)
@@ -101,7 +104,7 @@ def _between(triage: Triage, emergency: float) -> Triage:
     """The fitted head with thresholds putting ``emergency`` above the safety line and below urgent."""
     t = triage.thresholds
     thresholds = Thresholds(urgent=emergency + 0.01, safety=emergency / 2, decline=t.decline, no_context=t.no_context)
-    return Triage(triage.route, triage.emergencies, triage.declines, thresholds, triage.combiners)
+    return triage.with_thresholds(thresholds)
 
 
 def test_a_refused_symptom_message_says_where_urgent_help_is(bot):
@@ -118,3 +121,24 @@ def test_a_refusal_of_a_calm_message_has_no_safety_line(bot):
     answer = bot.ask("What is the capital of France?")
     assert answer.status == REFUSED
     assert bot.messages.safety_line not in answer.message
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        (lambda d: d.pop("exemplars"), "missing entry exemplars"),
+        (lambda d: d["thresholds"].update(surplus=1), "unknown entry thresholds.surplus"),
+        (lambda d: d["exemplars"].update(vectors_sha256="0" * 64), "its sha256 differs"),
+        (lambda d: d["combiners"]["urgent"].update(coef=[1.0, 0.0, 0.0]), "six weights, not 3"),
+        (lambda d: d["exemplars"].update(routes=d["exemplars"]["routes"][:-1]), "exemplar routes but vectors"),
+    ],
+)
+def test_a_broken_triage_file_names_what_is_wrong(tmp_path, change, problem):
+    data = json.loads(TRIAGE_FILE.read_text(encoding="utf-8"))
+    change(data)
+    path = tmp_path / TRIAGE_FILE.name
+    path.write_text(json.dumps(data), encoding="utf-8")
+    shutil.copy(EXEMPLARS_FILE, tmp_path)
+    with pytest.raises(PromptError, match=problem) as caught:
+        load_triage(path)
+    assert "python -m learn fit" in str(caught.value)
