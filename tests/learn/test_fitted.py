@@ -9,14 +9,23 @@ import sys
 import numpy as np
 import pytest
 
-from ask import DECISION_FILE, RANKER_FILE, Evidence, load_decision
+from ask import DECISION_FILE, PRECEDENTS_FILE, RANKER_FILE, Evidence, load_decision, load_precedents
 from ask.retrieve import load_weights
 from embedding import ENCODER_FILE, fine_tune_id, fitted_model_id, load_model_folder, sentence_transformer_at
 from errors import PromptError
 from learn import TRAIN_FILE, read_rows
 from learn.data import file_sha256
 from learn.examples import examples_sha256, read_examples
-from learn.fit import DIRECTIONS, fit_heads, read_records, second_level, texts_sha256, triage_texts
+from learn.fit import (
+    DIRECTIONS,
+    fit_heads,
+    fit_precedents,
+    precedent_texts,
+    read_records,
+    second_level,
+    texts_sha256,
+    triage_texts,
+)
 from safety import EXEMPLARS_FILE, TRIAGE_FILE, load_triage
 from settings import REPO_ROOT, settings_from_env
 
@@ -31,6 +40,7 @@ def test_every_fitted_file_names_the_data_and_the_fit_it_came_from():
         assert data["examples_sha256"] == examples_sha256()  # triage's heads also learn from the example bank
     assert all(path.stat().st_size < 200_000 for path in (ENCODER_FILE, TRIAGE_FILE, DECISION_FILE))
     assert EXEMPLARS_FILE.stat().st_size < 4_000_000  # float16 vectors of the texts triage learned from
+    assert PRECEDENTS_FILE.stat().st_size < 200_000 and PRECEDENTS_FILE.with_suffix(".npy").stat().st_size < 1_000_000
 
 
 def test_the_model_built_from_the_repository_matches_the_committed_fit():
@@ -54,6 +64,14 @@ def test_the_model_built_from_the_repository_matches_the_committed_fit():
     assert (refit.exemplars.routes == committed.exemplars.routes).all()
     assert np.abs(refit.exemplars.vectors - committed.exemplars.vectors).max() < 5e-3
     assert np.abs(refit.exemplars.shares(vectors) - committed.exemplars.shares(vectors)).max() < 1e-2
+    # The precedents: the answerable rows, their questions as the bot searches them, the same vectors.
+    labelled = read_rows(TRAIN_FILE)
+    spec = json.loads(PRECEDENTS_FILE.read_text(encoding="utf-8"))
+    assert spec["model_id"] == SPEC["model_id"] and spec["data_sha256"] == SPEC["data_sha256"]
+    assert spec["texts_sha256"] == texts_sha256(precedent_texts(labelled)[1])
+    mine, theirs = fit_precedents(sentence_transformer_at(folder), labelled), load_precedents()
+    assert mine.answers == theirs.answers
+    assert np.abs(mine.vectors - theirs.vectors).max() < 5e-3
 
 
 def test_refitting_the_second_level_gives_the_committed_thresholds_and_decision():
