@@ -66,15 +66,10 @@ class Precedents:
                 sentence_ids.append(np.array(sorted(found), dtype=np.int64))
         return LocatedPrecedents(self.vectors[keep], tuple(sentence_ids), self.k, self.temperature)
 
-    def to_dict(self, vectors_file: str, vectors_sha256: str, texts_sha256: str) -> dict:
-        return {
-            "k": self.k,
-            "temperature": self.temperature,
-            "vectors": vectors_file,
-            "vectors_sha256": vectors_sha256,
-            "texts_sha256": texts_sha256,
-            "answers": [[list(pair) for pair in answer] for answer in self.answers],
-        }
+    def to_dict(self, vectors: dict) -> dict:
+        """The settings and answers, with ``vectors``: the entry ``prompts.write_vectors`` returned."""
+        answers = [[list(pair) for pair in answer] for answer in self.answers]
+        return {"k": self.k, "temperature": self.temperature, **vectors, "answers": answers}
 
 
 @dataclass(frozen=True)

@@ -318,6 +318,22 @@ def candidate_signals(bot: Bot, searched: str, vector: np.ndarray, gold: list) -
     return signals, np.array(overlaps)
 
 
+def monotone_regression(x: np.ndarray, y: np.ndarray, directions: np.ndarray) -> tuple[np.ndarray, float]:
+    """A balanced logistic regression whose weights keep their stated sign (``directions``: +1, -1,
+    or 0 for either): a weight against its direction is dropped and the rest refitted."""
+    from sklearn.linear_model import LogisticRegression
+
+    used = np.ones(x.shape[1], dtype=bool)
+    while True:
+        model = LogisticRegression(C=1.0, class_weight="balanced", max_iter=5000).fit(x[:, used], y)
+        coef = np.zeros(x.shape[1])
+        coef[used] = model.coef_[0]
+        wrong = used & (coef * directions < 0)
+        if not wrong.any():
+            return coef, float(model.intercept_[0])
+        used &= ~wrong
+
+
 def fit_ranker(records: list[Record]) -> Weights:
     """Weights of the fused score: a logistic regression of "overlaps gold" on the candidates' signals.
 
@@ -325,19 +341,11 @@ def fit_ranker(records: list[Record]) -> Weights:
     margins of ``ask.quotes`` work in), so on the raw signals, then scaled to add up to 1.
     Negative weights are dropped and the rest refitted.
     """
-    from sklearn.linear_model import LogisticRegression
 
     pairs = [r.candidates for r in records if r.candidates is not None and r.candidates[1].any()]
     signals = np.concatenate([p[0] for p in pairs])
     labels = np.concatenate([p[1] for p in pairs])
-    used = np.ones(signals.shape[1], dtype=bool)
-    while True:
-        model = LogisticRegression(C=1.0, class_weight="balanced", max_iter=5000).fit(signals[:, used], labels)
-        coef = np.zeros(signals.shape[1])
-        coef[used] = model.coef_[0]
-        if (coef >= 0).all():
-            break
-        used &= coef >= 0
+    coef, _ = monotone_regression(signals, labels, np.ones(signals.shape[1]))
     coef = coef / coef.sum()
     return Weights(*(float(c) for c in coef))
 
@@ -451,18 +459,11 @@ def fit_combiner(records: list[Record], readings: Callable, positive: Callable) 
     A weight below 0 is dropped and the rest refitted: a reading that looks more like the class
     never makes the message less likely to be one.
     """
-    from sklearn.linear_model import LogisticRegression
 
     x = np.array([[logit(p) for pair in readings(r) for p in pair.as_tuple()] for r in records])
     y = np.array([positive(r) for r in records])
-    used = np.ones(x.shape[1], dtype=bool)
-    while True:
-        model = LogisticRegression(C=1.0, class_weight="balanced", max_iter=5000).fit(x[:, used], y)
-        coef = np.zeros(x.shape[1])
-        coef[used] = model.coef_[0]
-        if (coef >= 0).all():
-            return Combiner(tuple(float(c) for c in coef), float(model.intercept_[0]))
-        used &= coef >= 0
+    coef, intercept = monotone_regression(x, y, np.ones(x.shape[1]))
+    return Combiner(tuple(float(c) for c in coef), intercept)
 
 
 def choose_thresholds(records: list[Record], combiners: dict[str, Combiner]) -> Thresholds:
@@ -524,23 +525,12 @@ DIRECTIONS = {
 
 def fit_decision(records: list[Record]) -> Decision:
     """A balanced logistic regression over the records' evidence, monotone as ``DIRECTIONS`` says."""
-    from sklearn.linear_model import LogisticRegression
 
     features, answerable = decision_rows(records)
     mean, scale = features.mean(axis=0), features.std(axis=0) + 1e-9
-    standard = (features - mean) / scale
     directions = np.array([DIRECTIONS[name] for name in Evidence.names()])
-    used = np.ones(len(directions), dtype=bool)
-    while True:
-        model = LogisticRegression(C=1.0, class_weight="balanced", max_iter=5000)
-        model.fit(standard[:, used], answerable)
-        coef = np.zeros(len(directions))
-        coef[used] = model.coef_[0]
-        wrong = used & (coef * directions < 0)
-        if not wrong.any():
-            break
-        used &= ~wrong
-    return Decision(mean=mean, scale=scale, coef=coef, intercept=float(model.intercept_[0]), threshold=0.5)
+    coef, intercept = monotone_regression((features - mean) / scale, answerable, directions)
+    return Decision(mean=mean, scale=scale, coef=coef, intercept=intercept, threshold=0.5)
 
 
 def second_level(records: list[Record]) -> SecondLevel:
@@ -683,24 +673,24 @@ def fit_all(
         "regression_C": HEAD_C,
         "heads_fitted_on": "the final encoder's embeddings of data/train.jsonl and the example bank",
     }
-    vectors_sha = write_vectors(EXEMPLARS_FILE, triage.exemplars.vectors)
-    exemplars = triage.exemplars.to_dict(EXEMPLARS_FILE.name, vectors_sha, texts_sha256(triage_texts(taught)[0]))
+    vectors = write_vectors(EXEMPLARS_FILE, triage.exemplars.vectors, texts_sha256(triage_texts(taught)[0]))
+    exemplars = triage.exemplars.to_dict(vectors)
     TRIAGE_FILE.write_text(
         json.dumps({**about, **settings, **triage.to_dict(), "exemplars": exemplars}) + "\n", encoding="utf-8"
     )
     DECISION_FILE.write_text(json.dumps({**about, **level.decision.to_dict()}, indent=2) + "\n", encoding="utf-8")
     labelled = read_rows(TRAIN_FILE)
     precedents = fit_precedents(fitted.model, labelled)
-    vectors_sha = write_vectors(PRECEDENTS_FILE.with_suffix(".npy"), precedents.vectors)
-    spec = precedents.to_dict(
-        PRECEDENTS_FILE.with_suffix(".npy").name, vectors_sha, texts_sha256(precedent_texts(labelled)[1])
-    )
+    vectors_file = PRECEDENTS_FILE.with_suffix(".npy")
+    vectors = write_vectors(vectors_file, precedents.vectors, texts_sha256(precedent_texts(labelled)[1]))
     about_precedents = {
         "model_id": identity,
         "data_sha256": data_sha,
         "fitted_on": "the answered rows of data/train.jsonl",
     }
-    PRECEDENTS_FILE.write_text(json.dumps({**about_precedents, **spec}, indent=1) + "\n", encoding="utf-8")
+    PRECEDENTS_FILE.write_text(
+        json.dumps({**about_precedents, **precedents.to_dict(vectors)}, indent=1) + "\n", encoding="utf-8"
+    )
     ranker = {**about, "fitted_on": "every candidate sentence of the out-of-fold records", "weights": weights.to_dict()}
     RANKER_FILE.write_text(json.dumps(ranker, indent=2) + "\n", encoding="utf-8")
     say(f"wrote {ENCODER_FILE.name}, {TRIAGE_FILE.name}, {DECISION_FILE.name} and {model_dir}")

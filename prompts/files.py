@@ -71,10 +71,15 @@ def read_fitted_file(path: Path, model: type[Fitted], what: str) -> Fitted:
         raise PromptError(f"{path}: {'; '.join(_problem(error) for error in exc.errors())}. {REFIT}") from exc
 
 
-def write_vectors(path: Path, vectors: np.ndarray) -> str:
-    """Write ``vectors`` as float16 ``.npy`` (plain data, no pickle); return the file's sha256."""
+def write_vectors(path: Path, vectors: np.ndarray, texts_sha256: str) -> dict:
+    """Write ``vectors`` as float16 ``.npy`` (plain data, no pickle) beside a fitted file.
+
+    Returns the entry that file keeps of them: the ``.npy``'s name and sha256 (``read_vectors``
+    checks it) and ``texts_sha256``, the hash of the texts they embed (a refit check recomputes it).
+    """
     np.save(path, np.asarray(vectors).astype(np.float16), allow_pickle=False)
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    sha256 = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    return {"vectors": Path(path).name, "vectors_sha256": sha256, "texts_sha256": texts_sha256}
 
 
 def read_vectors(path: Path, sha256: str, what: str) -> np.ndarray:

@@ -125,16 +125,9 @@ class Exemplars:
             found[:, route] = (weights * (self.routes[nearest] == route)).sum(axis=1)
         return np.clip(found / weights.sum(axis=1, keepdims=True), 1e-4, 1 - 1e-4)
 
-    def to_dict(self, vectors_file: str, vectors_sha256: str, texts_sha256: str) -> dict:
-        """The settings and routes; ``texts_sha256`` names the texts embedded (``learn.fit.triage_texts``)."""
-        return {
-            "k": self.k,
-            "temperature": self.temperature,
-            "vectors": vectors_file,
-            "vectors_sha256": vectors_sha256,
-            "texts_sha256": texts_sha256,
-            "routes": "".join(str(int(r)) for r in self.routes),
-        }
+    def to_dict(self, vectors: dict) -> dict:
+        """The settings and routes, with ``vectors``: the entry ``prompts.write_vectors`` returned."""
+        return {"k": self.k, "temperature": self.temperature, **vectors, "routes": "".join(map(str, self.routes))}
 
 
 @dataclass(frozen=True)
