@@ -7,6 +7,7 @@ below it and only through their public names.
     ask                                     answering
     evaluation, staff, learn                judge, review and fit the answering
     ui, then app.py, pages/, serve.py       what people see
+    servers, then bench                     throwaway local servers (for the tests too); the benchmarks
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ ALLOWED = {
         "ask",
         "evaluation",
         "ui",
+        "servers",
     },
     "ui": {
         "errors",
@@ -63,6 +65,7 @@ ALLOWED = {
     },
     "app.py": {"ui"},
     "serve.py": {"settings", "ui", "streamlit"},
+    "servers": {"settings", "ui"},
     "pages": {"ui"},
 }
 PACKAGES = sorted(unit for unit in ALLOWED if (REPO_ROOT / unit / "__init__.py").exists())
