@@ -10,9 +10,7 @@ more per session after the re-index), each answer waited for at most ``ANSWER_S`
 copied to a temp folder first, so the re-index (a changed page, ``python -m ingest`` as the one
 build job) never touches them. Each session is a real browser page holding a real Streamlit
 websocket session; an answer's time runs from pressing Enter to the answer being on the page.
-
-The module also holds what the replica test shares: ``Replica`` (one ``serve.py`` server process)
-and ``Proxy`` (nginx from ``docs/deploy/nginx.conf``, rewritten for 127.0.0.1 ports and a temp folder).
+The servers (the PostgreSQL cluster, the ``serve.py`` replicas) are the throwaway ones of ``servers``.
 """
 
 from __future__ import annotations
@@ -20,144 +18,25 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from bench.measure import dev_questions, machine, percentiles_ms, table
+from servers import AppServer, Cluster
 from settings import REPO_ROOT
-from ui import CHROMIUM, CHROMIUM_ARGS, streamlit_command
+from ui import CHROMIUM, CHROMIUM_ARGS
 
-START_S = 180  # a replica listens once its model and index are loaded: slow while others load too
 ANSWER_S = 120
 MAX_SESSIONS, MAX_QUESTIONS = 8, 8
 INPUT_LABEL = "Type your question here"
 WARM_UP = "what is metastatic breast cancer?"  # each replica's first, uncounted answer
-NGINX_SAMPLE = REPO_ROOT / "docs" / "deploy" / "nginx.conf"
 # Appended to a page by the re-index in the middle: new text, so the build makes a new version.
 ADDED_PARAGRAPH = "\n\nThis paragraph was added by the replica benchmark to make a new index version.\n"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_healthy(url: str, process: subprocess.Popen, log: Path, timeout_s: float) -> None:
-    """Return once ``url``'s Streamlit health check answers; raise ``RuntimeError`` with the log's end if
-    the process exits or ``timeout_s`` passes first."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{url} exited with {process.returncode}:\n{log.read_text(errors='replace')[-3000:]}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.25)
-    raise RuntimeError(f"{url} did not answer within {timeout_s:.0f} s:\n{log.read_text(errors='replace')[-3000:]}")
-
-
-@dataclass
-class Replica:
-    """One app server (``serve.py``, as ``make run`` starts it) on a free port of 127.0.0.1 with ``env``."""
-
-    env: dict[str, str]
-    log: Path
-    url: str = ""
-    process: subprocess.Popen | None = field(default=None, repr=False)
-
-    def start(self) -> Replica:
-        command, self.url = streamlit_command()
-        with open(self.log, "wb") as output:
-            self.process = subprocess.Popen(command, cwd=REPO_ROOT, env=self.env, stdout=output, stderr=output)
-        return self
-
-    def wait(self, timeout_s: float = START_S) -> Replica:
-        wait_healthy(self.url, self.process, self.log, timeout_s)
-        return self
-
-    def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=15)
-
-    @property
-    def port(self) -> int:
-        return int(self.url.rsplit(":", 1)[1])
-
-
-def render_nginx_config(upstreams: list[str], port: int, folder: Path) -> str:
-    """``docs/deploy/nginx.conf`` with its upstream servers, listening port and paths replaced."""
-    text = NGINX_SAMPLE.read_text(encoding="utf-8")
-    servers = "".join(f"        server {address} max_fails=3 fail_timeout=10s;\n" for address in upstreams)
-    text, replaced = re.subn(
-        r"(?m)^        server 127\.0\.0\.1:\d+ [^\n]*\n(?:        server [^\n]*\n)*", servers, text
-    )
-    if replaced != 1:
-        raise ValueError(f"{NGINX_SAMPLE} has no block of upstream server lines to replace")
-    text = text.replace("listen 127.0.0.1:8080;", f"listen 127.0.0.1:{port};")
-    text = re.sub(r"/run/mbc-nginx\.pid", str(folder / "nginx.pid"), text)
-    text = re.sub(r"/var/log/nginx/", f"{folder}/", text)
-    return re.sub(r"/var/lib/nginx/", f"{folder}/", text)
-
-
-@dataclass
-class Proxy:
-    """nginx in the foreground with the sample configuration, in front of ``upstreams`` (``host:port``)."""
-
-    upstreams: list[str]
-    folder: Path
-    url: str = ""
-    process: subprocess.Popen | None = field(default=None, repr=False)
-
-    def start(self) -> Proxy:
-        nginx = shutil.which("nginx") or "/usr/sbin/nginx"
-        if not Path(nginx).exists():
-            raise FileNotFoundError("nginx is not installed; install Debian's: apt-get install nginx-light")
-        self.folder.mkdir(parents=True, exist_ok=True)
-        if os.geteuid() == 0:
-            shutil.chown(self.folder, user="nobody")  # nginx's workers run as nobody and write their temp files here
-        port = _free_port()
-        config = self.folder / "nginx.conf"
-        config.write_text(render_nginx_config(self.upstreams, port, self.folder), encoding="utf-8")
-        checked = subprocess.run(
-            [nginx, "-t", "-p", str(self.folder), "-c", str(config)], capture_output=True, text=True
-        )
-        if checked.returncode != 0:
-            raise RuntimeError(f"nginx refused {config}:\n{checked.stderr}")
-        log = self.folder / "nginx.out"
-        with open(log, "wb") as output:
-            self.process = subprocess.Popen(
-                [nginx, "-p", str(self.folder), "-c", str(config), "-g", "daemon off;"], stdout=output, stderr=output
-            )
-        self.url = f"http://127.0.0.1:{port}"
-        wait_healthy(self.url, self.process, log, 30)
-        return self
-
-    def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.terminate()  # nginx's fast shutdown; its workers go with the master
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=15)
 
 
 async def ask_in_page(page, question: str, number: int) -> float:
@@ -244,7 +123,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--questions", type=int, default=4, help=f"questions per session (at most {MAX_QUESTIONS})")
     args = parser.parse_args(argv)
     sessions, per_session = min(max(1, args.sessions), MAX_SESSIONS), min(max(1, args.questions), MAX_QUESTIONS)
-    from bench.postgres import Cluster
     from index import current_version
     from settings import settings_from_env
 
@@ -272,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
             "MBC_AUDIT_DB": database,
             "MBC_MODEL_DIR": str(settings.model_dir),
         }
-        replicas = [Replica(env, work / f"replica-{n}.log").start() for n in range(2)]
+        replicas = [AppServer(env, work / f"replica-{n}.log").start() for n in range(2)]
         try:
             for replica in replicas:
                 replica.wait()
@@ -306,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
     return 1 if failed else 0
 
 
-async def _phases(replicas: list[Replica], questions: list[str], sessions: int, per_session: int, env, work: Path):
+async def _phases(replicas: list[AppServer], questions: list[str], sessions: int, per_session: int, env, work: Path):
     """The one-replica phase, then the two-replica phase: a re-index starts once every session has asked half
     its questions, and when it is done each session asks one more."""
     from playwright.async_api import async_playwright

@@ -2,10 +2,12 @@
 
 ``ingest`` writes an index through ``write_version``; ``ask`` reads it through ``load``. Nothing
 else touches the files. The analyser (``normalise``, ``words``, ``stem``, ``terms``) is here because
-the lexical table is built with it and every question must be read the same way.
+the lexical table is built with it and every question must be read the same way. ``write_durably``
+and ``fsync_path`` are how its files survive a crash; ``ingest`` writes its publish journal with them.
 """
 
 from index.analyser import ANALYZER, normalise, normalised_line, stem, strip_control, terms, words
+from index.files import fsync_path, write_durably
 from index.lexical import IN_HEADING, IN_SENTENCE, LexicalIndex, Matches
 from index.lexical import build as build_lexical
 from index.lexical import load as load_lexical
@@ -57,6 +59,7 @@ __all__ = [
     "build_vectors",
     "choose_spec",
     "current_version",
+    "fsync_path",
     "has_notes",
     "import_version",
     "lexical_settings",
@@ -79,5 +82,6 @@ __all__ = [
     "terms",
     "verify_version",
     "words",
+    "write_durably",
     "write_version",
 ]

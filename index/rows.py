@@ -58,6 +58,11 @@ class Block:
 Row = TypeVar("Row")
 
 
+def _column(number: int) -> property:
+    """A table's column ``number``, read as an attribute (``rows.start`` is ``rows.columns[1]``)."""
+    return property(lambda self: self.columns[number], doc=f"Column {number}, one value a row.")
+
+
 class Rows(Sequence[Row]):
     """A read-only table over ``columns`` (int32, one column a row; column 0 is the document number)."""
 
@@ -86,17 +91,9 @@ class Rows(Sequence[Row]):
             for offset, values in enumerate(rows):
                 yield self._row(start + offset, values)
 
-    @property
-    def doc(self) -> np.ndarray:
-        return self.columns[0]
-
-    @property
-    def start(self) -> np.ndarray:
-        return self.columns[1]
-
-    @property
-    def end(self) -> np.ndarray:
-        return self.columns[2]
+    doc = _column(0)
+    start = _column(1)
+    end = _column(2)
 
     def of_doc(self, doc_id: str) -> range:
         """The ids of one page's rows (rows are stored page by page)."""
@@ -118,13 +115,8 @@ class Passages(Rows[Passage]):
         super().__init__(columns, doc_ids)
         self.texts = texts
 
-    @property
-    def first_sentence(self) -> np.ndarray:
-        return self.columns[3]
-
-    @property
-    def sentence_stop(self) -> np.ndarray:
-        return self.columns[4]
+    first_sentence = _column(3)
+    sentence_stop = _column(4)
 
     def _row(self, i: int, values: list[int]) -> Passage:
         doc, start, end = values[:3]
@@ -137,9 +129,7 @@ class Sentences(Rows[Sentence]):
 
     width = 4
 
-    @property
-    def block(self) -> np.ndarray:
-        return self.columns[3]
+    block = _column(3)
 
     def _row(self, i: int, values: list[int]) -> Sentence:
         doc, start, end, block = values
@@ -155,17 +145,9 @@ class Blocks(Rows[Block]):
 
     width = 6
 
-    @property
-    def kind(self) -> np.ndarray:
-        return self.columns[3]
-
-    @property
-    def heading(self) -> np.ndarray:
-        return self.columns[4]
-
-    @property
-    def intro(self) -> np.ndarray:
-        return self.columns[5]
+    kind = _column(3)
+    heading = _column(4)
+    intro = _column(5)
 
     def _row(self, i: int, values: list[int]) -> Block:
         doc, start, end, kind = values[:4]

@@ -51,6 +51,7 @@ import numpy as np
 from errors import REBUILD_HINT, BuildInProgressError, IndexCorruptError, IndexIntegrityError, IndexMissingError
 from index import lexical as lexical_index
 from index import vectors as vector_index
+from index.files import fsync_path, write_durably
 from index.lexical import LexicalIndex
 from index.rows import (
     NO_BLOCK,
@@ -307,16 +308,16 @@ def write_version(
         _write_lexical(tmp / "lexical", content, blocks)
         faiss_index = vector_index.build(content.passage_vectors, spec)
         vector_index.save(faiss_index, tmp / "vectors.faiss")
-        _fsync_file(tmp / "vectors.faiss")
+        fsync_path(tmp / "vectors.faiss")
         for name, data in (extra_files or {}).items():
             _write_bytes(tmp / Path(name).name, data)
         manifest = replaced(manifest, checksums=_checksums(tmp))
         # The manifest goes last: a folder with a manifest is a complete version.
         _write_bytes(tmp / "manifest.json", json.dumps(manifest.to_dict(), indent=2).encode("utf-8"))
-        _fsync_dir(tmp)
+        fsync_path(tmp)
         final = versions / version
         os.rename(tmp, final)
-        _fsync_dir(versions)
+        fsync_path(versions)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -355,12 +356,12 @@ def import_version(index_dir: Path, source_dir: Path, version: str) -> None:
         shutil.copytree(source, tmp)
         for path in sorted(tmp.rglob("*")):
             if path.is_file():
-                _fsync_file(path)
+                fsync_path(path)
         for folder in sorted((p for p in tmp.rglob("*") if p.is_dir()), reverse=True):
-            _fsync_dir(folder)
-        _fsync_dir(tmp)
+            fsync_path(folder)
+        fsync_path(tmp)
         os.rename(tmp, final)
-        _fsync_dir(versions)
+        fsync_path(versions)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -385,7 +386,7 @@ def _point_current_at(index_dir: Path, version: str) -> None:
     tmp = index_dir / f"CURRENT{_TMP_PREFIX}{os.getpid()}"
     _write_bytes(tmp, (version + "\n").encode("utf-8"))
     os.replace(tmp, index_dir / "CURRENT")
-    _fsync_dir(index_dir)
+    fsync_path(index_dir)
 
 
 def prune(index_dir: Path, *, keep: int, protect: set[str] | frozenset[str] = frozenset()) -> list[str]:
@@ -404,11 +405,8 @@ def _remove_abandoned_builds(versions: Path) -> None:
         shutil.rmtree(leftover, ignore_errors=True)
 
 
-def _write_bytes(path: Path, data: bytes) -> None:
-    with open(path, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
+# Every file of a version is written through this name, so a test can fill the disk at it.
+_write_bytes = write_durably
 
 
 def _write_npy(path: Path, array: np.ndarray) -> None:
@@ -437,8 +435,8 @@ def _write_lexical(folder: Path, content: VersionContent, blocks: Blocks) -> Non
     )
     lexical_index.save(lexical_index.build(sentences), folder)
     for path in folder.iterdir():
-        _fsync_file(path)
-    _fsync_dir(folder)
+        fsync_path(path)
+    fsync_path(folder)
 
 
 def _checksums(folder: Path) -> dict[str, str]:
@@ -481,22 +479,6 @@ def verify_version(index_dir: Path, manifest: Manifest) -> None:
             f"The index version {manifest.version} in {index_dir} failed its integrity check: {problem}. "
             f"{REBUILD_HINT} --full"
         )
-
-
-def _fsync_file(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 # --- reading -----------------------------------------------------------------------------

@@ -58,9 +58,9 @@ def write_journal(settings: Settings, *, version: str, write: list[str], remove:
     data = json.dumps({"version": version, "write": write, "remove": remove}, indent=2).encode("utf-8")
     stage = settings.staging_dir
     tmp = stage / f"{TMP_PREFIX}{JOURNAL}-{os.getpid()}"
-    _write_file(tmp, data)
+    idx.write_durably(tmp, data)
     os.replace(tmp, stage / JOURNAL)
-    _fsync_dir(stage)
+    idx.fsync_path(stage)
 
 
 def finish_publish(settings: Settings) -> str:
@@ -83,14 +83,14 @@ def finish_publish(settings: Settings) -> str:
                 _copy_into(staged / name, live / name)
             for name in remove:
                 (live / name).unlink(missing_ok=True)
-            _fsync_dir(live)
+            idx.fsync_path(live)
         idx.switch_to(settings.index_dir, version, keep_versions=settings.keep_versions)
         if (stage / CANDIDATE).is_dir():
             doomed = stage / f"{TMP_PREFIX}published-{os.getpid()}"
             os.rename(stage / CANDIDATE, doomed)
             shutil.rmtree(doomed, ignore_errors=True)
         (stage / JOURNAL).unlink(missing_ok=True)
-        _fsync_dir(stage)
+        idx.fsync_path(stage)
     except OSError as exc:
         raise StorageError(
             f"A decided publish of index version {version} could not be finished ({exc.strerror or exc}); the "
@@ -102,25 +102,10 @@ def finish_publish(settings: Settings) -> str:
 def _copy_into(source: Path, target: Path) -> None:
     """Replace ``target`` with ``source``'s bytes in one atomic rename."""
     tmp = target.with_name(f".{target.name}{CORPUS_TMP_MARK}{os.getpid()}")
-    _write_file(tmp, source.read_bytes())
+    idx.write_durably(tmp, source.read_bytes())
     replace_file(tmp, target)
 
 
 def replace_file(tmp: Path, target: Path) -> None:
     """``os.replace``, named so that a test can stop a publish between two files."""
     os.replace(tmp, target)
-
-
-def _write_file(path: Path, data: bytes) -> None:
-    with open(path, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

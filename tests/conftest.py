@@ -6,10 +6,10 @@
   into a temp folder. Treat it as read-only; copy it to change it.
 - ``use_built_index``: points MBC_INDEX_DIR at ``built_index_dir`` for one test.
 - ``corpus_copy``: a writable copy of the real corpus for tests that change pages.
-- ``browser`` and ``streamlit_server``: Debian's Chromium (a Playwright browser) and
-  `streamlit run app.py` on a free port of 127.0.0.1, for the browser tests.
+- ``browser`` and ``streamlit_server``: Debian's Chromium (a Playwright browser) and the app as
+  ``make run`` serves it (``servers.AppServer``) on a free port of 127.0.0.1, for the browser tests.
 - ``postgres_cluster`` (session) and ``postgres_url``: a real PostgreSQL server started in a temp
-  folder (``bench.postgres``), and a new empty database on it for one test. Tests that use them
+  folder (``servers.Cluster``), and a new empty database on it for one test. Tests that use them
   are marked ``postgres``; without PostgreSQL they are skipped, except under ``make test-postgres``
   (``MBC_TEST_POSTGRES=required``) and on CI, where they fail.
 """
@@ -25,8 +25,9 @@ from pathlib import Path
 
 import pytest
 
+from servers import AppServer, Cluster, server_bin
 from settings import REPO_ROOT, Settings, settings_from_env
-from ui import CHROMIUM, CHROMIUM_ARGS, streamlit_command
+from ui import CHROMIUM, CHROMIUM_ARGS
 
 CORPUS_DIR = REPO_ROOT / "corpus"
 SERVER_START_S = 120  # the launcher listens once the model is loaded: seconds on a busy machine
@@ -74,7 +75,6 @@ def corpus_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def postgres_cluster() -> Iterator:
     """A throwaway PostgreSQL server for this test session, stopped (and its folder removed) at the end."""
     from audit.database import forget_engines
-    from bench.postgres import Cluster, server_bin
 
     if server_bin() is None:
         reason = "PostgreSQL's server is not installed; `make test-postgres` installs it and runs these tests"
@@ -123,32 +123,18 @@ def browser() -> Iterator:
 
 @pytest.fixture
 def streamlit_server(tmp_path: Path) -> Iterator[str]:
-    """`streamlit run app.py` on a free port of 127.0.0.1 with this test's MBC_* settings; always stopped.
+    """The app as ``make run`` serves it, on a free port of 127.0.0.1 with this test's MBC_* settings; always stopped.
 
     Request it after the fixtures that set the environment (e.g. ``use_built_index``).
     """
-    command, url = streamlit_command()
-    log = tmp_path / "streamlit.log"
-    with open(log, "wb") as output:
-        process = subprocess.Popen(command, cwd=REPO_ROOT, env=dict(os.environ), stdout=output, stderr=output)
+    server = AppServer(dict(os.environ), tmp_path / "streamlit.log").start()
     try:
-        _wait_until_healthy(url, process, log)
-        yield url
-    finally:
-        process.terminate()
         try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=15)
+            server.wait(SERVER_START_S)
+        except RuntimeError as exc:
+            pytest.fail(str(exc))
+        yield server.url
+    finally:
+        server.stop()
         # Shown by pytest only when the test fails.
-        print(log.read_text(encoding="utf-8", errors="replace")[-5000:])
-
-
-def _wait_until_healthy(url: str, process: subprocess.Popen, log: Path) -> None:
-    from bench.replicas import wait_healthy
-
-    try:
-        wait_healthy(url, process, log, SERVER_START_S)
-    except RuntimeError as exc:
-        pytest.fail(str(exc))
+        print(server.log.read_text(encoding="utf-8", errors="replace")[-5000:])

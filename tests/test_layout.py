@@ -7,6 +7,7 @@ below it and only through their public names.
     ask                                     answering
     evaluation, staff, learn                judge, review and fit the answering
     ui, then app.py, pages/, serve.py       what people see
+    servers, then bench                     throwaway local servers (for the tests too); the benchmarks
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ import pytest
 
 from settings import REPO_ROOT
 
+# what builds, answers and judges; both what people see and the benchmarks drive it
+_BUILD_ANSWER_JUDGE = {"errors", "settings", "index", "audit", "embedding", "ingest", "prompts", "ask", "evaluation"}
 # every unit of the project → the project's units (and Streamlit) it may import
 ALLOWED = {
     "errors.py": set(),
@@ -35,23 +38,12 @@ ALLOWED = {
     "evaluation": {"errors", "settings", "index", "audit", "ask"},
     "staff": {"errors", "settings", "index", "audit", "embedding", "ask", "evaluation"},
     "learn": {"errors", "settings", "index", "audit", "embedding", "ingest", "prompts", "safety", "ask", "evaluation"},
-    "bench": {
-        "errors",
-        "settings",
-        "index",
-        "audit",
-        "embedding",
-        "ingest",
-        "prompts",
-        "safety",
-        "ask",
-        "evaluation",
-        "ui",
-    },
-    "ui": {"errors", "settings", "index", "audit", "embedding", "prompts", "ask", "evaluation", "staff", "streamlit"},
+    "bench": _BUILD_ANSWER_JUDGE | {"safety", "ui", "servers"},
+    "ui": _BUILD_ANSWER_JUDGE | {"staff", "streamlit"},
     "app.py": {"ui"},
     "serve.py": {"settings", "ui", "streamlit"},
-    "pages": {"errors", "settings", "index", "audit", "ingest", "ask", "evaluation", "staff", "ui", "streamlit"},
+    "servers": {"settings", "ui"},
+    "pages": {"ui"},
 }
 PACKAGES = sorted(unit for unit in ALLOWED if (REPO_ROOT / unit / "__init__.py").exists())
 MODULES = ["errors", "settings"]

@@ -1,7 +1,7 @@
-"""Streamlit pieces the staff pages (``pages/``) share: sign-in, the audit log and the served index.
+"""Streamlit pieces the staff pages (``ui.reviewer``, ``ui.maintainer``) share: sign-in, the audit log
+and the served index, times, figures and page text for people.
 
-It lives in ``ui/`` rather than in ``pages/`` because Streamlit lists every ``.py`` file in
-``pages/`` as a page. The patient page (``ui.patient``) never uses it.
+The patient page (``ui.patient``) never uses it.
 """
 
 from __future__ import annotations

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from audit import AuditLog
-from bench.replicas import Proxy, Replica
 from index import current_version
+from servers import AppServer, Proxy
 from settings import REPO_ROOT
 from tests.app.test_browser import type_question
 
@@ -46,7 +46,7 @@ def deployment(built_index_dir: Path, corpus_copy: Path, postgres_url: str, staf
         "MBC_AUDIT_DB": postgres_url,
         "MBC_STAFF_USERS": staff,
     }
-    replicas = [Replica(env, tmp_path / f"replica-{n}.log").start() for n in range(2)]
+    replicas = [AppServer(env, tmp_path / f"replica-{n}.log").start() for n in range(2)]
     try:
         for replica in replicas:
             replica.wait()

@@ -1,5 +1,7 @@
 """The audit tables of the first release (a SQLite file with ``PRAGMA user_version = 1`` has exactly these).
 
+Frozen on purpose: the tables as they were at the time, never edited to match ``audit.schema``, which moves on.
+
 Revision ID: answers_0001
 """
 

@@ -1,5 +1,7 @@
 """The staff tables of the first release: sign-in attempts and the append-only staff action log.
 
+Frozen on purpose: the tables as they were at the time, never edited to match ``audit.schema``, which moves on.
+
 Revision ID: staff_0001
 """
 

@@ -1,5 +1,7 @@
 """Staff sign-in sessions in the database, so a sign-in holds on every replica and across restarts.
 
+Frozen on purpose: the tables as they were at the time, never edited to match ``audit.schema``, which moves on.
+
 Revision ID: staff_0002
 Revises: staff_0001
 """

@@ -1,4 +1,4 @@
-"""A throwaway PostgreSQL cluster in a temp folder, for the tests and the replica bench.
+"""A throwaway PostgreSQL cluster in a temp folder, for the tests and the replica benchmark.
 
 Debian's server binaries (``/usr/lib/postgresql/<version>/bin``, ``make postgres`` installs them) run
 a cluster on a free port of 127.0.0.1 with its socket in the same folder, trust authentication and
@@ -14,10 +14,11 @@ from __future__ import annotations
 import glob
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 from pathlib import Path
+
+from servers.processes import free_port
 
 SERVER_USER = "nobody"  # who runs the server when we are root
 START_TIMEOUT_S = 60
@@ -32,12 +33,6 @@ def server_bin() -> Path | None:
     return Path(on_path).parent if on_path else None
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 class Cluster:
     """One PostgreSQL server in its own temp folder; ``start`` it, make databases, ``stop`` it (removes the folder)."""
 
@@ -50,7 +45,7 @@ class Cluster:
             )
         self.root = Path(tempfile.mkdtemp(prefix="mbc-postgres-"))
         self.data = self.root / "data"
-        self.port = _free_port()
+        self.port = free_port()
         self.user = "mbc"
         self._as_server = ["runuser", "-u", SERVER_USER, "--"] if os.geteuid() == 0 else []
         self.started = False
