@@ -667,7 +667,8 @@ def fit_all(
         "examples_sha256": examples,
         "fitted_on": f"{RECORDS_FILE.name}: out-of-fold, k=5, seed 0",
     }
-    taught = read_rows(TRAIN_FILE) + read_examples()
+    labelled = read_rows(TRAIN_FILE)
+    taught = labelled + read_examples()
     triage = fit_heads(fitted.model, taught, level.thresholds, level.combiners)
     settings = {
         "regression_C": HEAD_C,
@@ -679,7 +680,6 @@ def fit_all(
         json.dumps({**about, **settings, **triage.to_dict(), "exemplars": exemplars}) + "\n", encoding="utf-8"
     )
     DECISION_FILE.write_text(json.dumps({**about, **level.decision.to_dict()}, indent=2) + "\n", encoding="utf-8")
-    labelled = read_rows(TRAIN_FILE)
     precedents = fit_precedents(fitted.model, labelled)
     vectors_file = PRECEDENTS_FILE.with_suffix(".npy")
     vectors = write_vectors(vectors_file, precedents.vectors, texts_sha256(precedent_texts(labelled)[1]))

@@ -11,6 +11,7 @@ only when their sha256 is the one their JSON file names.
 from __future__ import annotations
 
 import hashlib
+import io
 import re
 import tomllib
 from pathlib import Path
@@ -53,10 +54,8 @@ def read_prompt_file(path: Path, model: type[File], what: str) -> File:
         raise PromptError(f"{path}: {'; '.join(_problem(error) for error in exc.errors())}") from exc
 
 
-class FittedFile(BaseModel):
-    """A fitted file's content: every field declared, none left out, none added."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class FittedFile(PromptFile):
+    """A fitted file's content (JSON): every field declared, none left out, none added."""
 
 
 def read_fitted_file(path: Path, model: type[Fitted], what: str) -> Fitted:
@@ -88,7 +87,7 @@ def read_vectors(path: Path, sha256: str, what: str) -> np.ndarray:
         raw = Path(path).read_bytes()
         if hashlib.sha256(raw).hexdigest() != sha256:
             raise ValueError(f"it is not the file the {what} names (its sha256 differs)")
-        vectors = np.load(path, allow_pickle=False)
+        vectors = np.load(io.BytesIO(raw), allow_pickle=False)  # the bytes just checked, not a second read
         if vectors.ndim != 2:
             raise ValueError(f"it holds an array of shape {vectors.shape}, not one vector a row")
     except (OSError, ValueError) as exc:

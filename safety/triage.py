@@ -116,7 +116,8 @@ class Exemplars:
 
     def shares(self, vectors: np.ndarray) -> np.ndarray:
         """(readings, routes): each route's weighted share among each reading's nearest exemplars."""
-        similarity = np.atleast_2d(vectors).astype(np.float32) @ self.vectors.T.astype(np.float32)
+        # asarray, not astype: the exemplars are float32 already, and copying them per question is waste.
+        similarity = np.atleast_2d(vectors).astype(np.float32) @ np.asarray(self.vectors, dtype=np.float32).T
         k = min(self.k, similarity.shape[1])
         nearest = np.argpartition(-similarity, k - 1, axis=1)[:, :k]
         weights = np.exp((np.take_along_axis(similarity, nearest, axis=1).astype(np.float64) - 1.0) / self.temperature)
