@@ -87,7 +87,7 @@ class Bot:
         previous = previous_question(history)
         readings = self.triage.readings(text, previous)
         vectors = self._embed(readings)
-        verdict = self.triage.verdict(vectors, has_history=bool(previous))
+        verdict = self.triage.verdict(readings, vectors, has_history=bool(previous))
         if verdict.route in ("urgent", "self_harm"):
             message = self.messages.urgent_self_harm if verdict.route == "self_harm" else self.messages.urgent_emergency
             return self._answer(text, URGENT, message, reason=f"urgent: {verdict.reason}")

@@ -58,12 +58,17 @@ class FittedFile(PromptFile):
     """A fitted file's content (JSON): every field declared, none left out, none added."""
 
 
-def read_fitted_file(path: Path, model: type[Fitted], what: str) -> Fitted:
-    """Read ``path`` as JSON into ``model``; raise ``PromptError`` naming each field that is wrong."""
+def read_fitted_file(path: Path, model: type[Fitted], what: str, *, named_by: tuple[str, str] | None = None) -> Fitted:
+    """Read ``path`` as JSON into ``model``; raise ``PromptError`` naming each field that is wrong.
+
+    ``named_by``: (the file that names this one, the sha256 it gives), when it must be that file.
+    """
     try:
         raw = Path(path).read_bytes()
     except OSError as exc:
         raise PromptError(f"The {what} {path} cannot be read ({exc}). {REFIT}") from exc
+    if named_by is not None and hashlib.sha256(raw).hexdigest() != named_by[1]:
+        raise PromptError(f"The {what} {path} is not the file the {named_by[0]} names (its sha256 differs). {REFIT}")
     try:
         return model.model_validate_json(raw)
     except ValidationError as exc:

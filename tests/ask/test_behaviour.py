@@ -97,7 +97,13 @@ def test_urgent_messages_are_answered_before_any_search(counting_bot, question, 
 
 
 NOT_URGENT = [
-    "Since the diagnosis I've been so angry and I can't stop crying. Is it normal to feel like this?",
+    pytest.param(
+        "Since the diagnosis I've been so angry and I can't stop crying. Is it normal to feel like this?",
+        marks=pytest.mark.xfail(
+            strict=True,
+            reason="known miss: the word head reads a story told in the first person as an emergency (docs/learning.md)",
+        ),
+    ),
     "can brain mets cause seizures?",
     "is shortness of breath a sign of lung mets?",
     "what does chemo do for metastatic breast cancer?",

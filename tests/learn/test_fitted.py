@@ -26,7 +26,7 @@ from learn.fit import (
     texts_sha256,
     triage_texts,
 )
-from safety import EXEMPLARS_FILE, TRIAGE_FILE, load_triage
+from safety import EXEMPLARS_FILE, TRIAGE_FILE, WORDS_FILE, load_triage
 from settings import REPO_ROOT, settings_from_env
 
 SPEC = json.loads(ENCODER_FILE.read_text(encoding="utf-8"))
@@ -38,7 +38,10 @@ def test_every_fitted_file_names_the_data_and_the_fit_it_came_from():
         data = json.loads(path.read_text(encoding="utf-8"))
         assert data["model_id"] == SPEC["model_id"] and data["data_sha256"] == SPEC["data_sha256"]
         assert data["examples_sha256"] == examples_sha256()  # triage's heads also learn from the example bank
+    words = json.loads(WORDS_FILE.read_text(encoding="utf-8"))
+    assert words["data_sha256"] == SPEC["data_sha256"] and words["examples_sha256"] == examples_sha256()
     assert all(path.stat().st_size < 200_000 for path in (ENCODER_FILE, TRIAGE_FILE, DECISION_FILE))
+    assert WORDS_FILE.stat().st_size < 1_000_000  # a line per term: its idf and five weights
     assert EXEMPLARS_FILE.stat().st_size < 4_000_000  # float16 vectors of the texts triage learned from
     assert PRECEDENTS_FILE.stat().st_size < 200_000 and PRECEDENTS_FILE.with_suffix(".npy").stat().st_size < 1_000_000
 
@@ -64,6 +67,10 @@ def test_the_model_built_from_the_repository_matches_the_committed_fit():
     assert (refit.exemplars.routes == committed.exemplars.routes).all()
     assert np.abs(refit.exemplars.vectors - committed.exemplars.vectors).max() < 5e-3
     assert np.abs(refit.exemplars.shares(vectors) - committed.exemplars.shares(vectors)).max() < 1e-2
+    # The word head: the same terms, idf and weights (to the 6 digits the file keeps).
+    assert refit.words.terms == committed.words.terms
+    assert np.abs(refit.words.idf - committed.words.idf).max() < 1e-5
+    assert np.abs(refit.words.head.weight - committed.words.head.weight).max() < 1e-4
     # The precedents: the answerable rows, their questions as the bot searches them, the same vectors.
     labelled = read_rows(TRAIN_FILE)
     spec = json.loads(PRECEDENTS_FILE.read_text(encoding="utf-8"))
