@@ -106,3 +106,28 @@ def test_a_database_at_a_revision_this_code_does_not_know_is_refused(backend, tm
         db.execute(sa.text("UPDATE alembic_version_answers SET version_num = 'answers_0099'"))
     with pytest.raises(AuditError, match="has answers schema revision answers_0099, which this code does not know"):
         AuditLog(target)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("history", ["answers", "staff"])
+def test_the_migrated_tables_are_the_schemas_tables(backend, history, tmp_path, request):
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from audit import schema
+
+    target = tmp_path / f"{history}.sqlite3" if backend == "sqlite" else request.getfixturevalue("postgres_url")
+    engine = engine_for(target)
+    upgrade(engine, history, f"{history} database")
+    metadata = {"answers": schema.answers_metadata, "staff": schema.staff_metadata}[history]
+    with engine.connect() as db:
+        context = MigrationContext.configure(db, opts={"compare_type": True})
+        differences = compare_metadata(context, metadata)
+    # The schema names no indexes (the migrations make them), and Alembic keeps its own version tables.
+    kept = [d for d in differences if not (isinstance(d, tuple) and d[0] == "remove_index")]
+    kept = [
+        d
+        for d in kept
+        if not (isinstance(d, tuple) and d[0] == "remove_table" and d[1].name.startswith("alembic_version"))
+    ]
+    assert kept == []
