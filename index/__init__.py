@@ -4,6 +4,7 @@
 else touches the files. The analyser (``normalise``, ``words``, ``stem``, ``terms``) is here because
 the lexical table is built with it and every question must be read the same way. ``write_durably``
 and ``fsync_path`` are how its files survive a crash; ``ingest`` writes its publish journal with them.
+``filled_from`` makes one dataclass from another's same-named fields (a page's record, a quote of it).
 """
 
 from index.analyser import ANALYZER, normalise, normalised_line, stem, strip_control, terms, words
@@ -22,6 +23,7 @@ from index.store import (
     VersionContent,
     build_lock,
     current_version,
+    filled_from,
     import_version,
     list_versions,
     load,
@@ -59,6 +61,7 @@ __all__ = [
     "build_vectors",
     "choose_spec",
     "current_version",
+    "filled_from",
     "fsync_path",
     "has_notes",
     "import_version",
