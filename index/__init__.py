@@ -5,7 +5,8 @@ else touches the files. The analyser (``normalise``, ``words``, ``stem``, ``term
 the lexical table is built with it and every question must be read the same way. ``write_durably``
 and ``fsync_path`` are how its files survive a crash; ``ingest`` writes its publish journal with them.
 ``clustered_vectors``, ``nearby_queries``, ``exact_top_k`` and ``recall_at_k`` are the data and measure
-the vector index's recall is checked with. ``filled_from`` makes one dataclass from another's same-named fields (a page's record, a quote of it).
+the vector index's recall is checked with. ``filled_from`` makes one dataclass from another's
+same-named fields (a page's record, a quote of it).
 """
 
 from index.analyser import ANALYZER, normalise, normalised_line, stem, strip_control, terms, words
