@@ -2,40 +2,21 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
-from audit import STATUSES
+from audit import STATUSES, RecordedQuote
 
 # The one list of statuses is the audit store's, which keeps every answer given.
 ANSWERED, REFUSED, URGENT = STATUSES
 
 
 @dataclass(frozen=True)
-class Quote:
-    """A verbatim span of one page: ``page_text[start:end] == text``."""
-
-    text: str
-    doc_id: str
-    path: str
-    title: str
-    publisher: str
-    url: str | None
-    start: int
-    end: int
-    score: float
+class Quote(RecordedQuote):
+    """A verbatim span of one page: ``page_text[start:end] == text``; its fields are the ones the audit
+    store keeps (``audit.RecordedQuote``)."""
 
     def to_dict(self) -> dict:
-        return {
-            "text": self.text,
-            "doc_id": self.doc_id,
-            "path": self.path,
-            "title": self.title,
-            "publisher": self.publisher,
-            "url": self.url,
-            "start": self.start,
-            "end": self.end,
-            "score": round(float(self.score), 4),
-        }
+        return {**asdict(self), "score": round(float(self.score), 4)}
 
 
 @dataclass(frozen=True)

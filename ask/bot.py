@@ -22,7 +22,7 @@ from ask.quotes import QuoteSelector, Span
 from ask.retrieve import Query, Retriever, Scores, Weights
 from embedding import MODEL_NAME, Embedder, load_embedder
 from errors import REBUILD_HINT, IndexCorruptError
-from index import Index, lexical_settings
+from index import Index, filled_from, lexical_settings
 from index import load as load_index
 from prompts import Messages, load_messages
 from safety import (
@@ -222,17 +222,7 @@ class Bot:
 
     def _quote(self, span: Span) -> Quote:
         page = self.index.page(span.doc_id)
-        return Quote(
-            text=self._text(span),
-            doc_id=span.doc_id,
-            path=page.path,
-            title=page.title,
-            publisher=page.publisher,
-            url=page.url,
-            start=span.start,
-            end=span.end,
-            score=span.score,
-        )
+        return filled_from(Quote, page, text=self._text(span), start=span.start, end=span.end, score=span.score)
 
     def _with_safety_line(self, message: str, verdict: Verdict) -> str:
         """A refusal of a symptom or distress message also says where urgent help is, so a missed

@@ -17,41 +17,9 @@ the app share one PostgreSQL. It imports only from ``index`` (settings and error
     python -m audit prune --before 2026-01-01   # delete answers (and their quotes, verdicts) older than a date
 """
 
-from audit.answers import (
-    FEEDBACK_FILTERS,
-    STATUSES,
-    VERDICT_FILTERS,
-    VERDICTS,
-    AnswerFilter,
-    AuditLog,
-    CitedSpan,
-    EvalRun,
-    RecordedAnswer,
-    RecordedQuote,
-    StoredAnswer,
-    StoredQuote,
-    Verdict,
-    last_failure,
-)
+from audit import answers
+from audit.answers import *  # noqa: F403  (its ``__all__``, named once there)
 from audit.database import display
 from audit.staff import StaffAction, StaffLog
 
-__all__ = [
-    "FEEDBACK_FILTERS",
-    "STATUSES",
-    "VERDICTS",
-    "VERDICT_FILTERS",
-    "AnswerFilter",
-    "AuditLog",
-    "CitedSpan",
-    "EvalRun",
-    "RecordedAnswer",
-    "RecordedQuote",
-    "StaffAction",
-    "StaffLog",
-    "StoredAnswer",
-    "StoredQuote",
-    "Verdict",
-    "display",
-    "last_failure",
-]
+__all__ = [*answers.__all__, "StaffAction", "StaffLog", "display"]

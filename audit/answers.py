@@ -31,7 +31,7 @@ import logging
 import sqlite3
 import threading
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Protocol
@@ -90,8 +90,10 @@ def _note(name: str, error: BaseException | None) -> None:
     _log.error("audit database %s: %s", name, error)
 
 
-class RecordedQuote(Protocol):
-    """What ``record`` reads of a quote (``ask.Quote`` is one)."""
+@dataclass(frozen=True)
+class RecordedQuote:
+    """A verbatim span of one page as an answer quotes it and ``record`` stores it:
+    ``page_text[start:end] == text``. ``ask.Quote`` is one, and so is a ``StoredQuote``."""
 
     text: str
     doc_id: str
@@ -131,22 +133,13 @@ class Verdict:
         return VERDICTS.get(self.verdict, self.verdict)
 
 
-@dataclass(frozen=True)
-class StoredQuote:
+@dataclass(frozen=True, kw_only=True)
+class StoredQuote(RecordedQuote):
     """One citation of a stored answer, as it was shown: ``page_text[start:end] == text`` at that version."""
 
     id: int
     answer_id: int
     position: int
-    text: str
-    doc_id: str
-    path: str
-    title: str
-    publisher: str
-    url: str | None
-    start: int
-    end: int
-    score: float
     verdict: Verdict | None  # the newest verdict, None until reviewed
 
 
@@ -602,21 +595,7 @@ def _quote(row: Mapping) -> StoredQuote:
         verdict = Verdict(
             row["v_id"], row["id"], row["v_verdict"], row["v_comment"], row["v_reviewer"], row["v_created_at"]
         )
-    return StoredQuote(
-        row["id"],
-        row["answer_id"],
-        row["position"],
-        row["text"],
-        row["doc_id"],
-        row["path"],
-        row["title"],
-        row["publisher"],
-        row["url"],
-        row["start"],
-        row["end"],
-        row["score"],
-        verdict,
-    )
+    return StoredQuote(**{f.name: row[f.name] for f in fields(StoredQuote) if f.name != "verdict"}, verdict=verdict)
 
 
 def _answer(row: Mapping, found: tuple[StoredQuote, ...]) -> StoredAnswer:

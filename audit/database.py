@@ -12,6 +12,10 @@ and one for the staff tables (``staff``), each with its own version table, so bo
 PostgreSQL database. ``upgrade`` runs on every open (a no-op when current) and from
 ``python -m audit upgrade``. A SQLite file made before Alembic (``PRAGMA user_version = 1``, the
 schema of the first release) is stamped at the first revision and upgraded in place, keeping its rows.
+
+A revision is frozen once written: it creates the tables as they were at the time and is never edited
+to match ``audit.schema``, which moves on; the columns it takes from ``audit/migrations/tables.py``
+are frozen with it.
 """
 
 from __future__ import annotations

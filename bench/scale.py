@@ -38,8 +38,9 @@ import numpy as np
 import index as idx
 from ask import LEXICAL_HITS
 from bench.measure import dev_questions, machine, percentiles_ms, rss_mb, table
-from bench.synthetic import clustered_vectors, exact_top_k, nearby_queries, passage_texts, passage_words, recall_at_k
+from bench.synthetic import passage_texts, passage_words
 from embedding import DIMENSION, MODEL_NAME
+from index import clustered_vectors, exact_top_k, nearby_queries, recall_at_k
 
 QUERIES = 200
 WARM_UP = 20
@@ -61,7 +62,7 @@ def vector_rows(count: int, workdir: Path) -> list[list]:
     import faiss
 
     faiss.omp_set_num_threads(multiprocessing.cpu_count())  # building uses every core
-    data = clustered_vectors(count)
+    data = clustered_vectors(count, dimension=DIMENSION)
     queries = nearby_queries(data, QUERIES)
     exact = exact_top_k(data, queries, K)
     np.save(workdir / "queries.npy", queries)
@@ -199,9 +200,9 @@ def synthetic_content(count: int, workdir: Path):
                 len(passages) - first_passage, len(sentences) - first_sentence,
             )
         )  # fmt: skip
-    passage_vectors = clustered_vectors(count, out=_vector_file(workdir / "passages.npy", count))
+    passage_vectors = clustered_vectors(count, dimension=DIMENSION, out=_vector_file(workdir / "passages.npy", count))
     sentence_vectors = clustered_vectors(
-        len(sentences), seed=3, out=_vector_file(workdir / "sentences.npy", len(sentences))
+        len(sentences), dimension=DIMENSION, seed=3, out=_vector_file(workdir / "sentences.npy", len(sentences))
     )
     return idx.VersionContent(texts, passages, passage_vectors, sentences, sentence_vectors, blocks, pages)
 

@@ -4,6 +4,9 @@
 else touches the files. The analyser (``normalise``, ``words``, ``stem``, ``terms``) is here because
 the lexical table is built with it and every question must be read the same way. ``write_durably``
 and ``fsync_path`` are how its files survive a crash; ``ingest`` writes its publish journal with them.
+``clustered_vectors``, ``nearby_queries``, ``exact_top_k`` and ``recall_at_k`` are the data and measure
+the vector index's recall is checked with. ``filled_from`` makes one dataclass from another's
+same-named fields (a page's record, a quote of it).
 """
 
 from index.analyser import ANALYZER, normalise, normalised_line, stem, strip_control, terms, words
@@ -14,6 +17,7 @@ from index.lexical import load as load_lexical
 from index.lexical import save as save_lexical
 from index.lexical import settings as lexical_settings
 from index.notes import AgreementRule, Echo, Notes, has_notes, notes_files, read_captured, read_notes
+from index.recall import clustered_vectors, exact_top_k, nearby_queries, recall_at_k
 from index.rows import BLOCK_KINDS, Block, Passage, Sentence
 from index.store import (
     Index,
@@ -22,6 +26,7 @@ from index.store import (
     VersionContent,
     build_lock,
     current_version,
+    filled_from,
     import_version,
     list_versions,
     load,
@@ -58,7 +63,10 @@ __all__ = [
     "build_lock",
     "build_vectors",
     "choose_spec",
+    "clustered_vectors",
     "current_version",
+    "exact_top_k",
+    "filled_from",
     "fsync_path",
     "has_notes",
     "import_version",
@@ -67,12 +75,14 @@ __all__ = [
     "load",
     "load_lexical",
     "load_vectors",
+    "nearby_queries",
     "normalise",
     "normalised_line",
     "notes_files",
     "read_captured",
     "read_manifest",
     "read_notes",
+    "recall_at_k",
     "remove_abandoned",
     "save_lexical",
     "save_vectors",

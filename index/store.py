@@ -41,10 +41,11 @@ import logging
 import os
 import shutil
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from dataclasses import replace as replaced
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 
@@ -72,6 +73,14 @@ from index.rows import (
 FORMAT_VERSION = 3  # 3: the manifest records a checksum of every file
 _TMP_PREFIX = ".tmp-"
 _log = logging.getLogger("index")
+_D = TypeVar("_D")
+
+
+def filled_from(cls: type[_D], source: object, **given: object) -> _D:
+    """A ``cls`` (a dataclass) with the fields ``given`` and every other field taken from ``source``'s
+    attribute of the same name: a page's record from the corpus page, a quote from its page."""
+    taken = {f.name: getattr(source, f.name) for f in fields(cls) if f.init and f.name not in given}
+    return cls(**taken, **given)
 
 
 @dataclass(frozen=True)

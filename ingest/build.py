@@ -378,18 +378,8 @@ def _reuse(old: idx.Index, page: SourcePage) -> _PageParts:
 
 
 def _record(page: SourcePage, passages: int, sentences: int, *, changed_at: str) -> idx.PageRecord:
-    return idx.PageRecord(
-        doc_id=page.doc_id,
-        path=page.path,
-        title=page.title,
-        publisher=page.publisher,
-        url=page.url,
-        seed=page.seed,
-        sha256=page.sha256,
-        text_sha256=page.text_sha256,
-        changed_at=changed_at,
-        passage_count=passages,
-        sentence_count=sentences,
+    return idx.filled_from(
+        idx.PageRecord, page, changed_at=changed_at, passage_count=passages, sentence_count=sentences
     )
 
 

@@ -45,21 +45,31 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
     return settings_from_env()
 
 
+def built_index(corpus_dir: Path, tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:
+    """``corpus_dir`` built with the real model and FAISS into a new temporary folder ``name``."""
+    from ingest import build
+
+    index_dir = tmp_path_factory.mktemp(name)
+    build(Settings(corpus_dir=corpus_dir, index_dir=index_dir))
+    return index_dir
+
+
+def serve_index(index_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """Serve ``index_dir`` to the code under test; returns the settings it now reads."""
+    monkeypatch.setenv("MBC_INDEX_DIR", str(index_dir))
+    return settings_from_env()
+
+
 @pytest.fixture(scope="session")
 def built_index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The real corpus, built once per test session with the real model and FAISS."""
-    from ingest import build
-
-    index_dir = tmp_path_factory.mktemp("built-index")
-    build(Settings(corpus_dir=CORPUS_DIR, index_dir=index_dir))
-    return index_dir
+    return built_index(CORPUS_DIR, tmp_path_factory, "built-index")
 
 
 @pytest.fixture
 def use_built_index(built_index_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
     """Serve the session's built index to the code under test."""
-    monkeypatch.setenv("MBC_INDEX_DIR", str(built_index_dir))
-    return settings_from_env()
+    return serve_index(built_index_dir, monkeypatch)
 
 
 @pytest.fixture

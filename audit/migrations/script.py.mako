@@ -1,7 +1,5 @@
 """${message}
 
-Frozen on purpose: the tables as they were at the time, never edited to match ``audit.schema``, which moves on.
-
 Revision ID: ${up_revision}
 Revises: ${down_revision | comma,n}
 """

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from settings import REPO_ROOT, Settings, settings_from_env
+from settings import REPO_ROOT, Settings
+from tests.conftest import built_index, serve_index
 
 APP = REPO_ROOT / "app.py"
 # The first run loads the model and the index; later runs answer one question each.
@@ -73,19 +74,14 @@ def page(use_built_index: Settings) -> AppTest:
 @pytest.fixture(scope="session")
 def hostile_index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A tiny corpus whose pages and metadata contain HTML, scripts and Markdown, built with the real model."""
-    from ingest import build
-
     corpus = tmp_path_factory.mktemp("hostile-corpus")
     (corpus / "hostile.txt").write_text(HOSTILE_TEXT, encoding="utf-8")
     (corpus / "plain.txt").write_text(PLAIN_TEXT, encoding="utf-8")
     (corpus / "sources.json").write_text(json.dumps(HOSTILE_SOURCES), encoding="utf-8")
-    index_dir = tmp_path_factory.mktemp("hostile-index")
-    build(Settings(corpus_dir=corpus, index_dir=index_dir))
-    return index_dir
+    return built_index(corpus, tmp_path_factory, "hostile-index")
 
 
 @pytest.fixture
 def hostile_page(hostile_index_dir: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
-    monkeypatch.setenv("MBC_INDEX_DIR", str(hostile_index_dir))
-    assert settings_from_env().index_dir == hostile_index_dir
+    assert serve_index(hostile_index_dir, monkeypatch).index_dir == hostile_index_dir
     return open_app()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -10,6 +12,17 @@ from ask import load_lexicon
 from errors import PromptError
 from prompts import MESSAGES_FILE, load_messages
 from safety import URGENT_FILE, first_match, load_groups
+
+
+def written(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def assert_refused(load: Callable[[Path], object], path: Path, problem: str) -> None:
+    """``load(path)`` raises a ``PromptError`` that names the file and ``problem``."""
+    with pytest.raises(PromptError, match=re.escape(f"{path}: {problem}")):
+        load(path)
 
 
 def test_the_shipped_prompts_load():
@@ -47,9 +60,7 @@ def _write_messages(tmp_path, drop=None, extra=None, too_long=None):
     ],
 )
 def test_a_wrong_messages_file_is_named(tmp_path, change, problem):
-    path = _write_messages(tmp_path, **change)
-    with pytest.raises(PromptError, match=re.escape(f"{path}: {problem}")):
-        load_messages(path)
+    assert_refused(load_messages, _write_messages(tmp_path, **change), problem)
 
 
 @pytest.mark.parametrize(
@@ -66,10 +77,7 @@ def test_a_wrong_messages_file_is_named(tmp_path, change, problem):
     ],
 )
 def test_a_wrong_pattern_file_is_named(tmp_path, content, problem):
-    path = tmp_path / "patterns.toml"
-    path.write_text(content, encoding="utf-8")
-    with pytest.raises(PromptError, match=re.escape(f"{path}: {problem}")):
-        load_groups(path)
+    assert_refused(load_groups, written(tmp_path / "patterns.toml", content), problem)
 
 
 @pytest.mark.parametrize(
@@ -143,13 +151,10 @@ def test_page_furniture_and_credits_are_never_quoted(sentence, furniture):
 def test_a_wrong_lexicon_is_named(tmp_path, change, problem):
     from ask import LEXICON_FILE
 
-    path = tmp_path / "lexicon.toml"
     text = LEXICON_FILE.read_text(encoding="utf-8")
     changed = change(text)
     assert changed != text
-    path.write_text(changed, encoding="utf-8")
-    with pytest.raises(PromptError, match=re.escape(f"{path}: {problem}")):
-        load_lexicon(path)
+    assert_refused(load_lexicon, written(tmp_path / "lexicon.toml", changed), problem)
 
 
 @pytest.mark.parametrize(
@@ -167,7 +172,5 @@ def test_a_wrong_helplines_file_is_named(tmp_path, content, problem):
     from prompts import read_prompt_file
     from ui.patient import _Helplines
 
-    path = tmp_path / "helplines.toml"
-    path.write_text(content, encoding="utf-8")
-    with pytest.raises(PromptError, match=re.escape(f"{path}: {problem}")):
-        read_prompt_file(path, _Helplines, "helplines file")
+    path = written(tmp_path / "helplines.toml", content)
+    assert_refused(lambda path: read_prompt_file(path, _Helplines, "helplines file"), path, problem)

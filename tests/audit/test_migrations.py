@@ -17,29 +17,28 @@ DATA = Path(__file__).with_name("data")
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 
 
-def first_release_file(path: Path, schema: str) -> None:
-    """A SQLite file exactly as the first release made it: its DDL, then ``PRAGMA user_version = 1``."""
+def first_release_file(path: Path, schema: str, *rows: str) -> None:
+    """A SQLite file exactly as the first release made it (its DDL, then ``PRAGMA user_version = 1``),
+    holding the ``rows`` (INSERT statements)."""
     with sqlite3.connect(path) as db:
         db.executescript((DATA / schema).read_text(encoding="utf-8"))
         db.execute("PRAGMA user_version = 1")
+        for row in rows:
+            db.execute(row)
 
 
 def test_a_first_release_audit_file_upgrades_in_place_keeping_its_rows(tmp_path):
     path = tmp_path / "audit.sqlite3"
-    first_release_file(path, "audit_v1.sql")
-    with sqlite3.connect(path) as db:
-        db.execute(
-            "INSERT INTO answers VALUES (7, '2026-11-30T10:00:00.000000+00:00', 'Can it spread to bones?', 1, "
-            "'answered', 'These passages answer it:', 'best passage 0.8', 'v1', 1, '2026-11-30T10:01:00.000000+00:00')"
-        )
-        db.execute(
-            "INSERT INTO quotes VALUES (3, 7, 0, 'Bone is a common site.', 'komen', 'corpus/komen.txt', 'T', 'P', "
-            "NULL, 100, 122, 0.8)"
-        )
-        db.execute("INSERT INTO verdicts VALUES (1, 3, 'correct', 'fine', 'ann', '2026-11-30T11:00:00.000000+00:00')")
-        db.execute(
-            "INSERT INTO eval_runs VALUES (1, '2026-11-30T12:00:00+00:00', 'dev', 'v1', '{\"a\": 1}', '{}', 'max')"
-        )
+    first_release_file(
+        path,
+        "audit_v1.sql",
+        "INSERT INTO answers VALUES (7, '2026-11-30T10:00:00.000000+00:00', 'Can it spread to bones?', 1, "
+        "'answered', 'These passages answer it:', 'best passage 0.8', 'v1', 1, '2026-11-30T10:01:00.000000+00:00')",
+        "INSERT INTO quotes VALUES (3, 7, 0, 'Bone is a common site.', 'komen', 'corpus/komen.txt', 'T', 'P', "
+        "NULL, 100, 122, 0.8)",
+        "INSERT INTO verdicts VALUES (1, 3, 'correct', 'fine', 'ann', '2026-11-30T11:00:00.000000+00:00')",
+        "INSERT INTO eval_runs VALUES (1, '2026-11-30T12:00:00+00:00', 'dev', 'v1', '{\"a\": 1}', '{}', 'max')",
+    )
 
     log = AuditLog(path)
     [kept] = log.answers()
@@ -59,12 +58,12 @@ def test_a_first_release_audit_file_upgrades_in_place_keeping_its_rows(tmp_path)
 
 def test_a_first_release_staff_file_gains_the_session_tables_keeping_its_log(tmp_path):
     path = tmp_path / "staff.sqlite3"
-    first_release_file(path, "staff_v1.sql")
-    with sqlite3.connect(path) as db:
-        db.execute(
-            "INSERT INTO staff_actions VALUES (1, '2026-11-30T10:00:00+00:00', 'max', 'publish', 'v2', '10.0.0.1')"
-        )
-        db.execute("INSERT INTO sign_in_attempts VALUES (1, '2026-11-30T10:00:00+00:00', 'ann', '10.0.0.1', 0)")
+    first_release_file(
+        path,
+        "staff_v1.sql",
+        "INSERT INTO staff_actions VALUES (1, '2026-11-30T10:00:00+00:00', 'max', 'publish', 'v2', '10.0.0.1')",
+        "INSERT INTO sign_in_attempts VALUES (1, '2026-11-30T10:00:00+00:00', 'ann', '10.0.0.1', 0)",
+    )
 
     log = StaffLog(path)
     assert log.revision == "staff_0002"
@@ -106,3 +105,28 @@ def test_a_database_at_a_revision_this_code_does_not_know_is_refused(backend, tm
         db.execute(sa.text("UPDATE alembic_version_answers SET version_num = 'answers_0099'"))
     with pytest.raises(AuditError, match="has answers schema revision answers_0099, which this code does not know"):
         AuditLog(target)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("history", ["answers", "staff"])
+def test_the_migrated_tables_are_the_schemas_tables(backend, history, tmp_path, request):
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from audit import schema
+
+    target = tmp_path / f"{history}.sqlite3" if backend == "sqlite" else request.getfixturevalue("postgres_url")
+    engine = engine_for(target)
+    upgrade(engine, history, f"{history} database")
+    metadata = {"answers": schema.answers_metadata, "staff": schema.staff_metadata}[history]
+    with engine.connect() as db:
+        context = MigrationContext.configure(db, opts={"compare_type": True})
+        differences = compare_metadata(context, metadata)
+    # The schema names no indexes (the migrations make them), and Alembic keeps its own version tables.
+    kept = [d for d in differences if not (isinstance(d, tuple) and d[0] == "remove_index")]
+    kept = [
+        d
+        for d in kept
+        if not (isinstance(d, tuple) and d[0] == "remove_table" and d[1].name.startswith("alembic_version"))
+    ]
+    assert kept == []

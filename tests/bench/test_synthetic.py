@@ -8,11 +8,13 @@ import numpy as np
 import pytest
 
 from bench.scale import synthetic_index
-from bench.synthetic import clustered_vectors, exact_top_k, nearby_queries, passage_texts, passage_words, recall_at_k
+from bench.synthetic import passage_texts, passage_words
+from embedding import DIMENSION
+from index import clustered_vectors, exact_top_k, nearby_queries, recall_at_k
 
 
 def test_vectors_are_unit_rows_clustered_more_than_chance():
-    data = clustered_vectors(4_000, seed=1)
+    data = clustered_vectors(4_000, dimension=DIMENSION, seed=1)
     assert data.shape == (4_000, 384) and data.dtype == np.float32
     np.testing.assert_allclose(np.linalg.norm(data, axis=1), 1.0, atol=1e-5)
     cosine = data[:200] @ data.T
@@ -22,14 +24,14 @@ def test_vectors_are_unit_rows_clustered_more_than_chance():
 
 
 def test_queries_sit_near_a_passage():
-    data = clustered_vectors(2_000, seed=2)
+    data = clustered_vectors(2_000, dimension=DIMENSION, seed=2)
     queries = nearby_queries(data, 100, seed=3)
     best = (queries @ data.T).max(axis=1)
     assert 0.6 < best.mean() < 0.8
 
 
 def test_exact_top_k_is_the_brute_force_order_across_chunks():
-    data = clustered_vectors(1_000, seed=4)
+    data = clustered_vectors(1_000, dimension=DIMENSION, seed=4)
     queries = nearby_queries(data, 20, seed=5)
     expected = np.argsort(-(queries @ data.T), axis=1)[:, :10]
     np.testing.assert_array_equal(exact_top_k(data, queries, 10, chunk=300), expected)

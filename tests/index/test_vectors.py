@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 import index
-from bench.synthetic import clustered_vectors, exact_top_k, nearby_queries, recall_at_k
+from embedding import DIMENSION
 from errors import SettingsError
-from index import vectors
+from index import clustered_vectors, exact_top_k, nearby_queries, recall_at_k, vectors
 from settings import settings_from_env
 
 
@@ -22,7 +22,7 @@ def _search(faiss_index, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.nd
 
 
 def test_flat_top_k_equals_brute_force_cosine(tmp_path: Path):
-    data = clustered_vectors(3_000, seed=5)
+    data = clustered_vectors(3_000, dimension=DIMENSION, seed=5)
     queries = nearby_queries(data, 50, seed=6)
     spec = vectors.choose_spec(len(data))
     assert spec.kind == "flat"
@@ -37,7 +37,7 @@ def test_flat_top_k_equals_brute_force_cosine(tmp_path: Path):
 
 @pytest.mark.parametrize("kind", ["ivf", "hnsw"])
 def test_approximate_index_keeps_recall_at_10_above_0_95(tmp_path: Path, kind: str):
-    data = clustered_vectors(20_000, seed=7)
+    data = clustered_vectors(20_000, dimension=DIMENSION, seed=7)
     queries = nearby_queries(data, 200, seed=8)
     spec = vectors.choose_spec(len(data), kind)
     vectors.save(vectors.build(data, spec), tmp_path / "vectors.faiss")
@@ -49,7 +49,7 @@ def test_approximate_index_keeps_recall_at_10_above_0_95(tmp_path: Path, kind: s
 def test_ivf_search_parameters_come_from_the_spec_on_load(tmp_path: Path):
     import faiss
 
-    data = clustered_vectors(2_000, seed=9)
+    data = clustered_vectors(2_000, dimension=DIMENSION, seed=9)
     spec = vectors.choose_spec(len(data), "ivf")
     vectors.save(vectors.build(data, spec), tmp_path / "vectors.faiss")
     wider = vectors.VectorIndexSpec("ivf", {**spec.params, "nprobe": spec.params["nprobe"] + 3})
@@ -58,7 +58,7 @@ def test_ivf_search_parameters_come_from_the_spec_on_load(tmp_path: Path):
 
 
 def test_ivf_forced_on_a_handful_of_vectors_still_finds_each_one():
-    data = clustered_vectors(5, seed=10)
+    data = clustered_vectors(5, dimension=DIMENSION, seed=10)
     built = vectors.build(data, vectors.choose_spec(len(data), "ivf"))
     _, ids = _search(built, data, 1)
     assert ids[:, 0].tolist() == [0, 1, 2, 3, 4]

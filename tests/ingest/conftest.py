@@ -63,50 +63,27 @@ class Handler(BaseHTTPRequestHandler):
         if path == "/big":
             return self._send(200, "text/html; charset=utf-8", b"<p>" + b"a" * 3_000_000 + b"</p>")
         if path == "/big-no-length":
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Connection", "close")
-            self.end_headers()
+            self._begin(None, close=True)
             for _ in range(60):
                 self.wfile.write(b"a" * 65536)
             return None
         if path == "/short-body":  # promises more than it sends, then hangs up
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", "5000")
-            self.send_header("Connection", "close")
-            self.end_headers()
+            self._begin(5000, close=True)
             self.wfile.write(GOOD_PAGE.encode("utf-8")[:200])
             self.close_connection = True
             return None
         if path == "/gzip":
             body = gzip.compress(GOOD_PAGE.encode())
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Encoding", "gzip")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
+            self._begin(len(body), encoding="gzip")
             self.wfile.write(body)
             return None
         if path == "/trickle":
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", "100000")
-            self.end_headers()
-            for _ in range(200):
-                self.wfile.write(b"a")
-                self.wfile.flush()
-                time.sleep(0.2)
+            self._begin(100000)
+            self._trickle(200, pause_s=0.2)
             return None
         if path == "/trickle-then-stall":
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", "100000")
-            self.end_headers()
-            for _ in range(5):
-                self.wfile.write(b"a")
-                self.wfile.flush()
-                time.sleep(0.5)
+            self._begin(100000)
+            self._trickle(5, pause_s=0.5)
             time.sleep(10)
             return None
         if path == "/stall":
@@ -134,6 +111,25 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
+
+    def _begin(self, length: int | None, *, close: bool = False, encoding: str | None = None) -> None:
+        """The status and headers of an HTML page of ``length`` bytes (None: no Content-Length)."""
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        if encoding is not None:
+            self.send_header("Content-Encoding", encoding)
+        if length is not None:
+            self.send_header("Content-Length", str(length))
+        if close:
+            self.send_header("Connection", "close")
+        self.end_headers()
+
+    def _trickle(self, count: int, *, pause_s: float) -> None:
+        """``count`` bytes of the body, one at a time, ``pause_s`` apart."""
+        for _ in range(count):
+            self.wfile.write(b"a")
+            self.wfile.flush()
+            time.sleep(pause_s)
 
     def log_message(self, *args):  # keep test output quiet
         pass

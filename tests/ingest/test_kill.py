@@ -21,7 +21,7 @@ import pytest
 import index
 from ingest import Fetcher, build, read_corpus, refresh, staged
 from settings import REPO_ROOT, settings_from_env
-from tests.ingest.test_refresh import URLS, snapshot, write_corpus
+from tests.ingest.test_refresh import snapshot
 
 pytestmark = pytest.mark.slow
 
@@ -54,15 +54,11 @@ CHILD_PUBLISH = textwrap.dedent(
 @pytest.fixture
 def corpus(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, server) -> Path:
     from tests.ingest.conftest import BONE, html_page
-    from tests.ingest.test_refresh import LIVER
+    from tests.ingest.test_refresh import LIVER, built_corpus
 
     server.pages["/liver"] = html_page(*LIVER[:2], LIVER[2] + " Ask about liver function tests.")
     server.pages["/page"] = html_page(*BONE)
-    folder = tmp_path / "pages"
-    write_corpus(folder, server.url(""), URLS)
-    monkeypatch.setenv("MBC_CORPUS_DIR", str(folder))
-    build(settings_from_env())
-    return folder
+    return built_corpus(tmp_path / "pages", server, monkeypatch)
 
 
 def assert_whole(corpus: Path, expected: list[dict[str, bytes]]) -> None:

