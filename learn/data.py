@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from evaluation import read_cases
+from index import filled_from
 from settings import REPO_ROOT
 
 DATA_DIR = REPO_ROOT / "data"
@@ -59,14 +60,8 @@ def conversation_text(question: str, history: tuple[str, ...] | list[str] = ()) 
 def read_rows(path: Path = TRAIN_FILE) -> list[Row]:
     """Read a labelled JSONL file (with ``evaluation.read_cases``, which names a wrong line)."""
     return [
-        Row(
-            id=case.id,
-            question=case.question,
-            expect=case.expect,
-            category=case.category,
-            subtype=case.subtype,
-            evidence=case.evidence,
-            history=tuple(turn["content"] for turn in case.history if isinstance(turn, dict) and "content" in turn),
+        filled_from(
+            Row, case, history=tuple(t["content"] for t in case.history if isinstance(t, dict) and "content" in t)
         )
         for case in read_cases(Path(path))
     ]

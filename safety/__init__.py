@@ -6,58 +6,8 @@ turn, decline, or urgent. The urgent patterns of ``prompts/urgent.toml`` (``load
 message instead of an error.
 """
 
-from safety.guard import (
-    MAX_QUESTION_CHARS,
-    URGENT_FILE,
-    InputProblem,
-    PatternGroup,
-    clean_input,
-    first_match,
-    load_groups,
-)
-from safety.triage import (
-    EXEMPLARS_FILE,
-    READERS,
-    ROUTES,
-    TRIAGE_FILE,
-    WORD_PATTERN,
-    WORDS_FILE,
-    Combiner,
-    Exemplars,
-    Head,
-    Readings,
-    Thresholds,
-    Triage,
-    Verdict,
-    Words,
-    decline_message,
-    load_triage,
-    logit,
-)
+from safety import guard, triage
+from safety.guard import *  # noqa: F403  (each module's ``__all__``, named once there)
+from safety.triage import *  # noqa: F403
 
-__all__ = [
-    "EXEMPLARS_FILE",
-    "MAX_QUESTION_CHARS",
-    "READERS",
-    "ROUTES",
-    "TRIAGE_FILE",
-    "URGENT_FILE",
-    "WORDS_FILE",
-    "WORD_PATTERN",
-    "Combiner",
-    "Exemplars",
-    "Head",
-    "InputProblem",
-    "PatternGroup",
-    "Readings",
-    "Thresholds",
-    "Triage",
-    "Verdict",
-    "Words",
-    "clean_input",
-    "decline_message",
-    "first_match",
-    "load_groups",
-    "load_triage",
-    "logit",
-]
+__all__ = [*guard.__all__, *triage.__all__]

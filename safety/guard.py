@@ -16,6 +16,16 @@ from pydantic import field_validator
 from index import normalised_line, strip_control
 from prompts import PROMPTS_DIR, Messages, NonEmptyText, Patterns, PromptFile, compiled, read_prompt_file
 
+__all__ = [
+    "MAX_QUESTION_CHARS",
+    "URGENT_FILE",
+    "InputProblem",
+    "PatternGroup",
+    "clean_input",
+    "first_match",
+    "load_groups",
+]
+
 URGENT_FILE = PROMPTS_DIR / "urgent.toml"
 MAX_QUESTION_CHARS = 4000
 

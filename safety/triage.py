@@ -16,8 +16,9 @@ and ``models/triage_exemplars.npy``, written by ``python -m learn fit``):
 - **its words** (``Words``): a logistic regression over the tf-idf of the message's words and word
   pairs, fitted on the same texts. An embedding reads what a message is about; the words also say
   how it is put ("what are the signs of" against "since this morning"), which is what tells an
-  emergency from its calm look-alike. Out of fold it halved the calm messages sent to emergency
-  help at the same recall (docs/learning.md).
+  emergency from its calm look-alike. With it, a second author's emergencies were caught 0.98 of
+  the time instead of 0.965, and 0.82 of the labelled requests were declined instead of 0.77, for
+  about as many calm messages sent to emergency help (docs/learning.md).
 
 The message is read whole, sentence by sentence (a long story can hold its emergency or its
 request in one clause) and joined to the earlier question when it follows one. A sentence read
@@ -40,6 +41,26 @@ import numpy as np
 from errors import PromptError
 from prompts import REFIT, FittedFile, read_fitted_file, read_vectors
 from settings import REPO_ROOT
+
+__all__ = [
+    "EXEMPLARS_FILE",
+    "READERS",
+    "ROUTES",
+    "TRIAGE_FILE",
+    "WORDS_FILE",
+    "WORD_PATTERN",
+    "Combiner",
+    "Exemplars",
+    "Head",
+    "Readings",
+    "Thresholds",
+    "Triage",
+    "Verdict",
+    "Words",
+    "decline_message",
+    "load_triage",
+    "logit",
+]
 
 TRIAGE_FILE = REPO_ROOT / "models" / "triage.json"
 EXEMPLARS_FILE = TRIAGE_FILE.with_name("triage_exemplars.npy")  # float16 vectors, one row per exemplar
