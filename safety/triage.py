@@ -1,7 +1,8 @@
 """Triage before search: is the message an emergency, a request to decline, or one to search for?
 
-Triage reads each message two ways, both over the fine-tuned embedding (``models/triage.json``
-and ``models/triage_exemplars.npy``, written by ``python -m learn fit``):
+Triage reads each message three ways, two over the fine-tuned embedding and one over its words
+(``models/triage.json``, ``models/triage_exemplars.npy`` and ``models/triage_words.json``, written
+by ``python -m learn fit``):
 
 - **three logistic regressions** (``Head``):
   - route: answer, refuse, no context (makes no sense without an earlier turn), decline, urgent;
@@ -301,7 +302,7 @@ class Verdict:
 
 
 class Triage:
-    """The fitted heads, exemplars, combiners and thresholds.
+    """The fitted heads, exemplars, word head, combiners and thresholds.
 
     >>> triage = load_triage()
     >>> readings = triage.readings("I can't feel my legs since this morning")
