@@ -84,6 +84,10 @@ PROBES = (  # texts whose vectors identify a fine-tune: a refit must give the sa
 )
 
 
+# A record's ``Readings`` fields, as records files store them.
+READINGS = ("urgent", "declinable", "urgent_near", "declinable_near", "urgent_words", "declinable_words")
+
+
 @dataclass
 class Record:
     """What the bot's parts said of one held-out message, before any second-level choice."""
@@ -111,12 +115,7 @@ class Record:
             "expect": row.expect,
             "category": row.category,
             "subtype": row.subtype,
-            "urgent": [round(float(p), 7) for p in self.urgent.as_tuple()],
-            "declinable": [round(float(p), 7) for p in self.declinable.as_tuple()],
-            "urgent_near": [round(float(p), 7) for p in self.urgent_near.as_tuple()],
-            "declinable_near": [round(float(p), 7) for p in self.declinable_near.as_tuple()],
-            "urgent_words": [round(float(p), 7) for p in self.urgent_words.as_tuple()],
-            "declinable_words": [round(float(p), 7) for p in self.declinable_words.as_tuple()],
+            **{name: [round(float(p), 7) for p in getattr(self, name).as_tuple()] for name in READINGS},
             "no_context": round(float(self.no_context), 7),
             "kind": self.kind,
             "pattern_urgent": self.pattern_urgent,
@@ -142,12 +141,7 @@ def read_records(path: Path = RECORDS_FILE) -> tuple[list[Record], list[int]]:
         records.append(
             Record(
                 row=row,
-                urgent=Readings(*data["urgent"]),
-                declinable=Readings(*data["declinable"]),
-                urgent_near=Readings(*data["urgent_near"]),
-                declinable_near=Readings(*data["declinable_near"]),
-                urgent_words=Readings(*data["urgent_words"]),
-                declinable_words=Readings(*data["declinable_words"]),
+                **{name: Readings(*data[name]) for name in READINGS},
                 no_context=data["no_context"],
                 kind=data["kind"],
                 pattern_urgent=data["pattern_urgent"],
