@@ -64,15 +64,22 @@ def read_fitted_file(path: Path, model: type[Fitted], what: str, *, named_by: tu
     ``named_by``: (the file that names this one, the sha256 it gives), when it must be that file.
     """
     try:
-        raw = Path(path).read_bytes()
-    except OSError as exc:
-        raise PromptError(f"The {what} {path} cannot be read ({exc}). {REFIT}") from exc
-    if named_by is not None and hashlib.sha256(raw).hexdigest() != named_by[1]:
-        raise PromptError(f"The {what} {path} is not the file the {named_by[0]} names (its sha256 differs). {REFIT}")
+        raw = _named_bytes(path, named_by)
+    except (OSError, ValueError) as exc:
+        raise PromptError(f"The {what} {path} cannot be read: {exc}. {REFIT}") from exc
     try:
         return model.model_validate_json(raw)
     except ValidationError as exc:
         raise PromptError(f"{path}: {'; '.join(_problem(error) for error in exc.errors())}. {REFIT}") from exc
+
+
+def _named_bytes(path: Path, named_by: tuple[str, str] | None) -> bytes:
+    """The bytes of ``path``; a ``ValueError`` when ``named_by`` (the file that names this one, the
+    sha256 it gives) is not their sha256."""
+    raw = Path(path).read_bytes()
+    if named_by is not None and hashlib.sha256(raw).hexdigest() != named_by[1]:
+        raise ValueError(f"it is not the file the {named_by[0]} names (its sha256 differs)")
+    return raw
 
 
 def write_vectors(path: Path, vectors: np.ndarray, texts_sha256: str) -> dict:
@@ -89,10 +96,8 @@ def write_vectors(path: Path, vectors: np.ndarray, texts_sha256: str) -> dict:
 def read_vectors(path: Path, sha256: str, what: str) -> np.ndarray:
     """The float32 vectors of ``path``, which must be the file whose sha256 a fitted file names."""
     try:
-        raw = Path(path).read_bytes()
-        if hashlib.sha256(raw).hexdigest() != sha256:
-            raise ValueError(f"it is not the file the {what} names (its sha256 differs)")
-        vectors = np.load(io.BytesIO(raw), allow_pickle=False)  # the bytes just checked, not a second read
+        # np.load reads the bytes whose sha256 was checked, not the file a second time.
+        vectors = np.load(io.BytesIO(_named_bytes(path, (what, sha256))), allow_pickle=False)
         if vectors.ndim != 2:
             raise ValueError(f"it holds an array of shape {vectors.shape}, not one vector a row")
     except (OSError, ValueError) as exc:
