@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from errors import PromptError
-from index import Index
+from index import Index, nearest_weighted
 from prompts import REFIT, FittedFile, read_fitted_file, read_vectors
 from settings import REPO_ROOT
 
@@ -87,9 +87,8 @@ class LocatedPrecedents:
         if not len(self.vectors):
             return np.zeros(0, dtype=np.int64), np.zeros(0)
         similarity = self.vectors @ np.asarray(vector, dtype=np.float32)
-        k = min(self.k, len(similarity))
-        rows = np.argpartition(-similarity, k - 1)[:k]
-        return rows, np.exp((np.minimum(similarity[rows].astype(np.float64), 1.0) - 1.0) / self.temperature)
+        rows, weights = nearest_weighted(similarity[None, :], self.k, self.temperature)
+        return rows[0], weights[0]  # a weight over 1 (float16 rounding) still gives a vote of 1: votes are capped
 
     def answer_ids(self, rows: np.ndarray) -> np.ndarray:
         """The sentence ids of the answers of ``rows``, ascending."""

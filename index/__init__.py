@@ -6,7 +6,8 @@ the lexical table is built with it and every question must be read the same way.
 and ``fsync_path`` are how its files survive a crash; ``ingest`` writes its publish journal with them.
 ``clustered_vectors``, ``nearby_queries``, ``exact_top_k`` and ``recall_at_k`` are the data and measure
 the vector index's recall is checked with. ``filled_from`` makes one dataclass from another's
-same-named fields (a page's record, a quote of it).
+same-named fields (a page's record, a quote of it). ``nearest_weighted`` finds the rows nearest a
+question, weighted by closeness (triage's exemplars and the answering precedents read it).
 """
 
 from index.analyser import ANALYZER, normalise, normalised_line, stem, strip_control, terms, words
@@ -16,6 +17,7 @@ from index.lexical import build as build_lexical
 from index.lexical import load as load_lexical
 from index.lexical import save as save_lexical
 from index.lexical import settings as lexical_settings
+from index.nearest import nearest_weighted
 from index.notes import AgreementRule, Echo, Notes, has_notes, notes_files, read_captured, read_notes
 from index.recall import clustered_vectors, exact_top_k, nearby_queries, recall_at_k
 from index.rows import BLOCK_KINDS, Block, Passage, Sentence
@@ -76,6 +78,7 @@ __all__ = [
     "load_lexical",
     "load_vectors",
     "nearby_queries",
+    "nearest_weighted",
     "normalise",
     "normalised_line",
     "notes_files",

@@ -40,6 +40,7 @@ from pathlib import Path
 import numpy as np
 
 from errors import PromptError
+from index import nearest_weighted
 from prompts import REFIT, FittedFile, read_fitted_file, read_vectors
 from settings import REPO_ROOT
 
@@ -151,9 +152,7 @@ class Exemplars:
         """(readings, routes): each route's weighted share among each reading's nearest exemplars."""
         # asarray, not astype: the exemplars are float32 already, and copying them per question is waste.
         similarity = np.atleast_2d(vectors).astype(np.float32) @ np.asarray(self.vectors, dtype=np.float32).T
-        k = min(self.k, similarity.shape[1])
-        nearest = np.argpartition(-similarity, k - 1, axis=1)[:, :k]
-        weights = np.exp((np.take_along_axis(similarity, nearest, axis=1).astype(np.float64) - 1.0) / self.temperature)
+        nearest, weights = nearest_weighted(similarity, self.k, self.temperature)
         found = np.zeros((len(similarity), len(ROUTES)))
         for route in range(len(ROUTES)):
             found[:, route] = (weights * (self.routes[nearest] == route)).sum(axis=1)
