@@ -51,7 +51,7 @@ def read_prompt_file(path: Path, model: type[File], what: str) -> File:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        raise PromptError(f"{path}: {'; '.join(_problem(error) for error in exc.errors())}") from exc
+        raise PromptError(_problems(path, exc)) from exc
 
 
 class FittedFile(PromptFile):
@@ -70,7 +70,7 @@ def read_fitted_file(path: Path, model: type[Fitted], what: str, *, named_by: tu
     try:
         return model.model_validate_json(raw)
     except ValidationError as exc:
-        raise PromptError(f"{path}: {'; '.join(_problem(error) for error in exc.errors())}. {REFIT}") from exc
+        raise PromptError(f"{_problems(path, exc)}. {REFIT}") from exc
 
 
 def _named_bytes(path: Path, named_by: tuple[str, str] | None) -> bytes:
@@ -120,6 +120,11 @@ def _compilable(patterns: list[str]) -> list[str]:
 
 # A list of regular expressions, each checked to compile when the file is read.
 Patterns = Annotated[list[str], AfterValidator(_compilable)]
+
+
+def _problems(path: Path, exc: ValidationError) -> str:
+    """The file, then each entry pydantic found wrong and what is wrong with it ("FILE: entry: problem; ...")."""
+    return f"{path}: {'; '.join(_problem(error) for error in exc.errors())}"
 
 
 def _problem(error: dict) -> str:
