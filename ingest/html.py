@@ -2,6 +2,18 @@
 
 from __future__ import annotations
 
+# Plain text of the main content only: no comments, links or images; tables kept; precision over recall,
+# so navigation and "related articles" boxes stay out; repeated paragraphs kept, since a page may repeat one.
+EXTRACTION_OPTIONS = {
+    "output_format": "txt",
+    "include_comments": False,
+    "include_tables": True,
+    "include_links": False,
+    "include_images": False,
+    "favor_precision": True,
+    "deduplicate": False,
+}
+
 
 def extract_main_text(html: str) -> str:
     """The readable main text of an HTML page ("" when none is found).
@@ -11,16 +23,7 @@ def extract_main_text(html: str) -> str:
     """
     import trafilatura
 
-    text = trafilatura.extract(
-        html,
-        output_format="txt",
-        include_comments=False,
-        include_tables=True,
-        include_links=False,
-        include_images=False,
-        favor_precision=True,
-        deduplicate=False,
-    )
+    text = trafilatura.extract(html, **EXTRACTION_OPTIONS)
     if not text:
         return ""
     # trafilatura separates blocks with single newlines; the corpus uses a blank line between paragraphs.
