@@ -117,28 +117,9 @@ def read_corpus(
     shown_dir = shown_as or corpus_dir
     problems: list[str] = []
     warnings: list[str] = []
-    try:
-        listing = sorted(corpus_dir.iterdir())
-    except OSError as exc:
-        raise CorpusError(f"The corpus folder {corpus_dir} cannot be listed ({exc.strerror}).") from exc
-    for path in listing:
-        if path.is_symlink():
-            target = "a missing file" if not path.exists() else "another file"
-            problems.append(
-                f"{_shown(shown_dir / path.name)} is a symbolic link (to {target}); put the page itself in the "
-                "corpus folder, or remove the link."
-            )
+    listing = _listing(corpus_dir, shown_dir, problems)
     entries = _read_manifest(corpus_dir, shown_dir, problems)
-    files = [
-        p
-        for p in listing
-        if p.suffix.lower() in PAGE_SUFFIXES
-        and not p.is_symlink()
-        and p.is_file()
-        and p.name != "README.md"
-        and not p.name.startswith(".")
-    ]
-
+    files = [p for p in listing if _is_page_file(p)]
     if not files:
         raise CorpusError(f"The corpus folder {_shown(shown_dir)} has no pages; add .txt, .md or .html files to it.")
     for name in entries:
@@ -171,35 +152,64 @@ def read_corpus(
             )
             continue
         seen_texts[text_sha] = file
-        entry = entries.get(file.name)
-        if entry is None:
-            warnings.append(
-                f"{_shown(shown_file)} has no entry in {MANIFEST_NAME}; its file name is used as its title."
-            )
-        elif entry.url and urllib.parse.urlsplit(entry.url).scheme.lower() not in ("http", "https"):
-            warnings.append(
-                f"{MANIFEST_NAME} gives {file.name} the address {entry.url[:60]!r}, which is not a web address; "
-                "it is never linked or fetched."
-            )
-        pages.append(
-            SourcePage(
-                doc_id=doc_id,
-                file=file,
-                path=_shown(shown_file),
-                title=entry.title if entry else file.name,
-                publisher=entry.publisher if entry else "Unknown publisher",
-                url=entry.url if entry else None,
-                seed=entry.seed if entry else None,
-                sha256=hashlib.sha256(raw).hexdigest(),
-                text=text,
-                text_sha256=text_sha,
-                allow_http=entry.allow_http if entry else False,
-            )
-        )
+        pages.append(_source_page(file, shown_file, raw, text, entries.get(file.name), warnings))
     if problems:
         listed = "\n".join(f"  - {problem}" for problem in problems)
         raise CorpusError(f"The corpus in {_shown(shown_dir)} cannot be indexed; nothing was changed:\n{listed}")
     return Corpus(tuple(pages), tuple(warnings))
+
+
+def _listing(corpus_dir: Path, shown_dir: Path, problems: list[str]) -> list[Path]:
+    """The folder's entries, sorted; a symbolic link among them is a problem (a page must be the file itself)."""
+    try:
+        listing = sorted(corpus_dir.iterdir())
+    except OSError as exc:
+        raise CorpusError(f"The corpus folder {corpus_dir} cannot be listed ({exc.strerror}).") from exc
+    for path in listing:
+        if path.is_symlink():
+            target = "a missing file" if not path.exists() else "another file"
+            problems.append(
+                f"{_shown(shown_dir / path.name)} is a symbolic link (to {target}); put the page itself in the "
+                "corpus folder, or remove the link."
+            )
+    return listing
+
+
+def _is_page_file(path: Path) -> bool:
+    """A page: a regular file with a page suffix, not the folder's README nor a hidden (temporary) file."""
+    return (
+        path.suffix.lower() in PAGE_SUFFIXES
+        and not path.is_symlink()
+        and path.is_file()
+        and path.name != "README.md"
+        and not path.name.startswith(".")
+    )
+
+
+def _source_page(
+    file: Path, shown_file: Path, raw: bytes, text: str, entry: SourceEntry | None, warnings: list[str]
+) -> SourcePage:
+    """The page read from ``file``, described by its ``sources.json`` entry (or by its file name, with a warning)."""
+    if entry is None:
+        warnings.append(f"{_shown(shown_file)} has no entry in {MANIFEST_NAME}; its file name is used as its title.")
+    elif entry.url and urllib.parse.urlsplit(entry.url).scheme.lower() not in ("http", "https"):
+        warnings.append(
+            f"{MANIFEST_NAME} gives {file.name} the address {entry.url[:60]!r}, which is not a web address; "
+            "it is never linked or fetched."
+        )
+    return SourcePage(
+        doc_id=file.stem,
+        file=file,
+        path=_shown(shown_file),
+        title=entry.title if entry else file.name,
+        publisher=entry.publisher if entry else "Unknown publisher",
+        url=entry.url if entry else None,
+        seed=entry.seed if entry else None,
+        sha256=hashlib.sha256(raw).hexdigest(),
+        text=text,
+        text_sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+        allow_http=entry.allow_http if entry else False,
+    )
 
 
 def page_text(file: Path, raw: bytes) -> str:
