@@ -88,7 +88,7 @@ class Bot:
         readings = self.triage.readings(text, previous)
         vectors = self._embed(readings)
         verdict = self.triage.verdict(readings, vectors, has_history=bool(previous))
-        if verdict.route in ("urgent", "self_harm"):
+        if verdict.sends_to_emergency_help:
             message = self.messages.urgent_self_harm if verdict.route == "self_harm" else self.messages.urgent_emergency
             return self._answer(text, URGENT, message, reason=f"urgent: {verdict.reason}")
         net = first_match(self.urgent, text)

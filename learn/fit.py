@@ -430,7 +430,7 @@ def over_folds(
             if encoders is not None and k in encoders:
                 fitted = encoders[k]
             else:
-                fitted = _fold_encoder(train, recipe, k, folds_dir, say)
+                fitted = fold_encoder(train, recipe, k, folds_dir, say)
             if encoders is not None:
                 encoders[k] = fitted
             work = Path(tmp) / f"{k}"
@@ -443,7 +443,9 @@ def over_folds(
     return results, fold_of
 
 
-def _fold_encoder(train: list[Row], recipe: Recipe, k: int, folds_dir: Path | None, say: Callable) -> FineTuned:
+def fold_encoder(train: list[Row], recipe: Recipe, k: int, folds_dir: Path | None, say: Callable) -> FineTuned:
+    """Fold ``k``'s encoder, fine-tuned on ``train``: reused from ``folds_dir`` when it was fine-tuned on
+    the same rows with the same recipe, else fine-tuned (and kept there when ``folds_dir`` is given)."""
     identity = hashlib.sha256(
         json.dumps(
             {"recipe": recipe.to_dict(), "rows": [r.id for r in train], "questions": [r.text for r in train]}

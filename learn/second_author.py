@@ -24,7 +24,7 @@ from pathlib import Path
 from learn.data import TRAIN_FILE, Row, read_rows
 from learn.encoder import Recipe
 from learn.examples import read_examples
-from learn.fit import _fold_encoder, fit_heads, folds
+from learn.fit import fit_heads, fold_encoder, folds
 from safety import load_triage
 
 
@@ -59,7 +59,7 @@ def second_author_check(*, folds_dir: Path | None = None, say: Callable = print)
     train = [row for i, row in enumerate(rows) if i not in held]
     bank = read_examples()
     taught, scored = [r for r in bank if _half(r) == 0], [r for r in bank if _half(r) == 1]
-    fitted = _fold_encoder(train, Recipe(), 0, folds_dir, say)
+    fitted = fold_encoder(train, Recipe(), 0, folds_dir, say)
     committed = load_triage()
     triage = fit_heads(fitted.model, train + taught, committed.thresholds, committed.combiners)
     say(f"scoring {len(scored)} messages of the bank's other half")
@@ -68,7 +68,7 @@ def second_author_check(*, folds_dir: Path | None = None, say: Callable = print)
         readings = triage.readings(row.question)
         vectors = fitted.model.encode(readings, normalize_embeddings=True, convert_to_numpy=True)
         verdict = triage.verdict(readings, vectors)
-        sent = verdict.route in ("urgent", "self_harm")
+        sent = verdict.sends_to_emergency_help
         (urgent if row.expect == "urgent" else others).append(sent)
         if row.label.startswith("decline:"):
             declined.append(verdict.route == "decline")

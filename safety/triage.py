@@ -291,6 +291,11 @@ class Verdict:
     worst: int = 0  # the reading that weighs most for an emergency (its kind is read there)
 
     @property
+    def sends_to_emergency_help(self) -> bool:
+        """Whether the message gets emergency help (the crisis line first for self-harm) instead of an answer."""
+        return self.route in ("urgent", "self_harm")
+
+    @property
     def reason(self) -> str:
         """For the audit trail: "self_harm (self_harm_indirect, p=0.93)", "spinal_cord_compression (p=0.97)"."""
         if self.route == "self_harm":
