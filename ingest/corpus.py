@@ -152,7 +152,7 @@ def read_corpus(
             )
             continue
         seen_texts[text_sha] = file
-        pages.append(_source_page(file, shown_file, raw, text, entries.get(file.name), warnings))
+        pages.append(_source_page(file, shown_file, raw, text, text_sha, entries.get(file.name), warnings))
     if problems:
         listed = "\n".join(f"  - {problem}" for problem in problems)
         raise CorpusError(f"The corpus in {_shown(shown_dir)} cannot be indexed; nothing was changed:\n{listed}")
@@ -187,7 +187,13 @@ def _is_page_file(path: Path) -> bool:
 
 
 def _source_page(
-    file: Path, shown_file: Path, raw: bytes, text: str, entry: SourceEntry | None, warnings: list[str]
+    file: Path,
+    shown_file: Path,
+    raw: bytes,
+    text: str,
+    text_sha256: str,
+    entry: SourceEntry | None,
+    warnings: list[str],
 ) -> SourcePage:
     """The page read from ``file``, described by its ``sources.json`` entry (or by its file name, with a warning)."""
     if entry is None:
@@ -207,7 +213,7 @@ def _source_page(
         seed=entry.seed if entry else None,
         sha256=hashlib.sha256(raw).hexdigest(),
         text=text,
-        text_sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+        text_sha256=text_sha256,
         allow_http=entry.allow_http if entry else False,
     )
 
